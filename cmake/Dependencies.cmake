@@ -23,3 +23,4 @@ if(AURORAEDGE_BUILD_TESTS)
 endif()
 
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+find_package(OpenSSL REQUIRED)

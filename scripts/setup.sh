@@ -8,9 +8,9 @@ packages=(
   libtorch-dev python3-torch
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libopencv-dev libspdlog-dev libfmt-dev prometheus-cpp-dev catch2
-  nlohmann-json3-dev libpcre2-dev libutf8proc-dev
+  nlohmann-json3-dev libpcre2-dev libutf8proc-dev libssl-dev
   libopenblas0-pthread
-  python3-grpcio python3-protobuf python3-numpy python3-pil python3-matplotlib python3-pytest
+  python3-grpcio python3-protobuf python3-numpy python3-pil python3-matplotlib python3-pytest python3-regex
   prometheus
   clang libclang-rt-14-dev
 )
