@@ -24,21 +24,26 @@ for p in "${packages[@]}"; do
 done
 
 if ((${#missing[@]})); then
+  as_root=()
   if [[ $(id -u) -ne 0 ]]; then
-    echo "setup.sh: missing packages (${missing[*]}); run as root" >&2
-    exit 1
+    command -v sudo >/dev/null || { echo "setup.sh: missing packages (${missing[*]}); run as root" >&2; exit 1; }
+    as_root=(sudo)
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  echo "setup.sh: installing ${#missing[@]} Debian packages"
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # Debian's LibTorch calls BLAS through the libblas.so.3 alternative; point it
 # at OpenBLAS (pthread flavour) rather than the slow reference BLAS.
 openblas=$(update-alternatives --list libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep openblas-pthread | head -n1 || true)
-if [[ -n "$openblas" && $(id -u) -eq 0 ]]; then
-  update-alternatives --set libblas.so.3-x86_64-linux-gnu "$openblas" >/dev/null
+current=$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || true)
+if [[ -n "$openblas" && "$current" != "$(readlink -f "$openblas")" ]]; then
+  as_root=(); [[ $(id -u) -eq 0 ]] || as_root=(sudo)
+  "${as_root[@]}" update-alternatives --set libblas.so.3-x86_64-linux-gnu "$openblas" >/dev/null
   lapack=$(update-alternatives --list liblapack.so.3-x86_64-linux-gnu 2>/dev/null | grep openblas-pthread | head -n1 || true)
-  [[ -n "$lapack" ]] && update-alternatives --set liblapack.so.3-x86_64-linux-gnu "$lapack" >/dev/null
+  if [[ -n "$lapack" ]]; then
+    "${as_root[@]}" update-alternatives --set liblapack.so.3-x86_64-linux-gnu "$lapack" >/dev/null
+  fi
 fi
 echo "setup.sh: dependencies ready"
