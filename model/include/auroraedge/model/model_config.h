@@ -44,6 +44,24 @@ struct DecoderConfig {
   bool tie_word_embeddings = true;
 };
 
+struct ProjectorConfig {
+  int hidden_size = 0;
+};
+
+// Token compressor: an MLP along the token axis, max_num_patches -> num_tokens.
+struct CompressorConfig {
+  int num_tokens = 0;
+  int hidden_size = 0;
+};
+
+// Fusion layer over the text tokens; its self-attention KV cache counts
+// against the engine's KV budget.
+struct FusionConfig {
+  int num_heads = 0;
+  int head_dim = 0;
+  int intermediate_size = 0;
+};
+
 struct GenerationDefaults {
   int max_new_tokens = 64;
   float temperature = 0.0f;  // 0: greedy
@@ -63,6 +81,9 @@ struct ModelConfig {
   int max_images_per_request = 4;
   int context_length = 0;           // prompt + generated tokens, at most
   VisionConfig vision;
+  ProjectorConfig projector;
+  CompressorConfig compressor;  // meaningful when path is "compressed"
+  FusionConfig fusion;          // meaningful when path is "compressed"
   DecoderConfig decoder;
   int32_t image_pad_token_id = -1;
   int32_t vision_start_token_id = -1;
