@@ -39,6 +39,18 @@ struct StepRecord {
   double seconds = 0;
 };
 
+// The model the engine loaded, reported once by InferenceEngine::Start
+// before the first request; the metrics' model label and the request log's
+// model version come from it.
+struct ModelRecord {
+  std::string name;
+  std::string version;
+  std::string path;    // "compressed" or "baseline", see ModelConfig::path
+  std::string device;  // as in EngineOptions
+  std::string dtype;
+  double load_seconds = 0;
+};
+
 struct LoadRecord {
   int requests_waiting = 0;
   int requests_running = 0;
@@ -54,6 +66,8 @@ class ServingObserver {
   virtual void OnVisionBatch(int images, double seconds) = 0;
   virtual void OnStep(const StepRecord& step) = 0;
   virtual void OnLoad(const LoadRecord& load) = 0;
+  // Added after the first four; the default lets older implementations build.
+  virtual void OnModelLoaded(const ModelRecord& model) {}
 };
 
 }  // namespace auroraedge::server
