@@ -1,0 +1,189 @@
+"""Drawing the five defects onto a part layer.
+
+A part layer is a float RGB array (H, W, 3) in [0, 255] and an alpha array
+(H, W) in [0, 1], both in the pixels of a PartFrame. Each drawer gets the
+location box (pixels) its defect must stay in, and returns False when the
+part has no room there (the caller then picks another location).
+"""
+
+import math
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+Box = Tuple[float, float, float, float]
+Point = Tuple[float, float]
+PLACEMENT_TRIES = 40
+
+
+def stroke_mask(shape: Tuple[int, int], points: List[Point], width: float,
+                blur: float = 0.0) -> np.ndarray:
+    """A float mask in [0, 1] of a polyline, optionally softened."""
+    image = Image.new("L", (shape[1], shape[0]), 0)
+    ImageDraw.Draw(image).line(points, fill=255, width=max(1, round(width)), joint="curve")
+    if blur > 0:
+        image = image.filter(ImageFilter.GaussianBlur(blur))
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def dark_mark(base: np.ndarray) -> np.ndarray:
+    """The colour of a dark flaw; on dark parts a flaw shows bare, bright metal."""
+    if 0.299 * base[0] + 0.587 * base[1] + 0.114 * base[2] < 80:
+        return np.array([165.0, 165.0, 170.0], dtype=np.float32)
+    return base * 0.15
+
+
+def blend(rgb: np.ndarray, mask: np.ndarray, colour: np.ndarray) -> None:
+    rgb *= 1.0 - mask[..., None]
+    rgb += mask[..., None] * colour
+
+
+def solid_material(alpha: np.ndarray, clearance: int) -> np.ndarray:
+    """Pixels of material at least `clearance` pixels away from any edge or hole."""
+    solid = alpha > 0.5
+    for _ in range(clearance):
+        solid = (solid & np.roll(solid, 1, 0) & np.roll(solid, -1, 0)
+                 & np.roll(solid, 1, 1) & np.roll(solid, -1, 1))
+    return solid
+
+
+def all_inside(solid: np.ndarray, points: List[Point]) -> bool:
+    height, width = solid.shape
+    for x, y in points:
+        col, row = int(round(x)), int(round(y))
+        if not (0 <= row < height and 0 <= col < width and solid[row, col]):
+            return False
+    return True
+
+
+def random_point(rng: np.random.Generator, box: Box, inset: float) -> Point:
+    x0, y0, x1, y1 = box
+    return (rng.uniform(x0 + inset, max(x0 + inset, x1 - inset)),
+            rng.uniform(y0 + inset, max(y0 + inset, y1 - inset)))
+
+
+def polyline(rng: np.random.Generator, start: Point, angle: float, length: float,
+             segments: int, jitter: float) -> List[Point]:
+    """A path from `start` whose heading wanders by up to `jitter` radians per segment."""
+    points = [start]
+    step = length / segments
+    for _ in range(segments):
+        angle += rng.uniform(-jitter, jitter)
+        x, y = points[-1]
+        points.append((x + step * math.cos(angle), y + step * math.sin(angle)))
+    return points
+
+
+def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
+    solid = solid_material(alpha, 2)
+    length = rng.uniform(0.13, 0.2) * size
+    for _ in range(PLACEMENT_TRIES):
+        centre = random_point(rng, box, length / 2)
+        angle = rng.uniform(0, math.pi)
+        start = (centre[0] - math.cos(angle) * length / 2, centre[1] - math.sin(angle) * length / 2)
+        points = polyline(rng, start, angle, length, 4, 0.08)
+        if all_inside(solid, points):
+            width = max(1.5, 0.011 * size)
+            blend(rgb, 0.45 * stroke_mask(alpha.shape, points, width + 2, 0.6), base * 0.55)
+            blend(rgb, 0.95 * stroke_mask(alpha.shape, points, width, 0.3),
+                  np.minimum(base * 1.3 + 70, 255))
+            return True
+    return False
+
+
+def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
+    solid = solid_material(alpha, 2)
+    radius = rng.uniform(0.03, 0.045) * size
+    for _ in range(PLACEMENT_TRIES):
+        cx, cy = random_point(rng, box, radius)
+        ring = [(cx + radius * math.cos(a), cy + radius * math.sin(a))
+                for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]
+        if all_inside(solid, ring + [(cx, cy)]):
+            yy, xx = np.mgrid[0:alpha.shape[0], 0:alpha.shape[1]]
+            stretch = rng.uniform(0.7, 1.3)
+            dist = np.hypot((xx - cx) / stretch, (yy - cy) * stretch) / radius
+            blend(rgb, np.clip(1.2 - dist, 0, 1) * 0.85, dark_mark(base))
+            rim = np.exp(-((np.hypot(xx - cx + 0.3 * radius, yy - cy + 0.3 * radius) / radius - 0.9) ** 2) / 0.02)
+            blend(rgb, 0.5 * rim, np.minimum(base * 1.4 + 50, 255))
+            return True
+    return False
+
+
+def draw_crack(rng, rgb, alpha, base, box, size) -> bool:
+    solid = solid_material(alpha, 2)
+    length = rng.uniform(0.14, 0.2) * size
+    for _ in range(PLACEMENT_TRIES):
+        centre = random_point(rng, box, length / 2)
+        angle = rng.uniform(0, 2 * math.pi)
+        start = (centre[0] - math.cos(angle) * length / 2, centre[1] - math.sin(angle) * length / 2)
+        trunk = polyline(rng, start, angle, length, 7, 0.9)
+        fork = trunk[rng.integers(2, 5)]
+        branch = polyline(rng, fork, angle + rng.choice([-1, 1]) * 0.8, length * 0.4, 3, 0.7)
+        if all_inside(solid, trunk + branch):
+            width = max(1.5, 0.012 * size)
+            dark = dark_mark(base)
+            blend(rgb, 0.95 * stroke_mask(alpha.shape, trunk, width, 0.3), dark)
+            blend(rgb, 0.85 * stroke_mask(alpha.shape, branch, width * 0.7, 0.3), dark)
+            return True
+    return False
+
+
+def draw_burr(rng, rgb, alpha, base, box, size) -> bool:
+    """A ragged lip of metal standing out from an edge (outline or hole rim)."""
+    material = alpha > 0.5
+    inner = solid_material(alpha, 1)
+    edge = material & ~inner
+    x0, y0, x1, y1 = (int(round(c)) for c in box)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    rows, cols = np.nonzero(edge[y0:y1, x0:x1])
+    if len(rows) == 0:
+        return False
+    pick = rng.integers(len(rows))
+    ey, ex = rows[pick] + y0, cols[pick] + x0
+    # Outward normal: away from the material's centre of mass nearby.
+    window = 6
+    patch = material[max(ey - window, 0):ey + window + 1, max(ex - window, 0):ex + window + 1]
+    py, px = np.nonzero(patch)
+    normal = np.array([ex - (px.mean() + max(ex - window, 0)), ey - (py.mean() + max(ey - window, 0))])
+    if np.linalg.norm(normal) < 1e-3:
+        return False
+    normal /= np.linalg.norm(normal)
+    tangent = np.array([-normal[1], normal[0]])
+    half_width = rng.uniform(0.035, 0.05) * size
+    reach = rng.uniform(0.05, 0.07) * size
+    origin = np.array([ex, ey], dtype=np.float64) - normal * 1.5
+    points = [tuple(origin - tangent * half_width)]
+    for t in np.linspace(-0.7, 0.7, 5):
+        out = reach * rng.uniform(0.45, 1.0)
+        points.append(tuple(origin + tangent * half_width * t + normal * out))
+    points.append(tuple(origin + tangent * half_width))
+    image = Image.new("L", (alpha.shape[1], alpha.shape[0]), 0)
+    ImageDraw.Draw(image).polygon(points, fill=255)
+    lip = np.asarray(image, dtype=np.float32) / 255.0
+    blend(rgb, lip * (1 - alpha), np.minimum(base * 1.15 + 25, 255))
+    np.maximum(alpha, lip, out=alpha)
+    return True
+
+
+def draw_punch_mark(rgb, base, centre: Point, hole_radius: float) -> None:
+    """Where a hole should have been drilled: a centre-punch dimple and a scribed circle."""
+    cx, cy = centre
+    yy, xx = np.mgrid[0:rgb.shape[0], 0:rgb.shape[1]]
+    dist = np.hypot(xx - cx, yy - cy)
+    dimple = np.clip(1.0 - dist / max(1.5, 0.35 * hole_radius), 0, 1)
+    blend(rgb, 0.9 * dimple, dark_mark(base))
+    scribe = np.exp(-((dist - hole_radius) ** 2) / 1.2)
+    blend(rgb, 0.55 * scribe, base * 0.45)
+
+
+SURFACE_DRAWERS: Dict[str, Callable] = {
+    "scratch": draw_scratch,
+    "dent": draw_dent,
+    "crack": draw_crack,
+    "burr": draw_burr,
+}
+
+
+def surface_drawer(defect: str) -> Optional[Callable]:
+    return SURFACE_DRAWERS.get(defect)
