@@ -61,6 +61,8 @@ class InferenceEngine {
 
   virtual const model::ModelConfig& model_config() const = 0;
   virtual int64_t kv_tokens_reserved() const = 0;  // thread-safe
+  // Tokens the KV-cache budget holds in all (GetModelInfo reports used/total). Thread-safe.
+  virtual int64_t kv_token_capacity() const = 0;
 };
 
 }  // namespace auroraedge::server
