@@ -1,0 +1,11 @@
+#include "auroraedge/server/step_plan.h"
+
+namespace auroraedge::server {
+
+int StepPlan::prefill_tokens() const {
+  int tokens = 0;
+  for (const PrefillChunk& chunk : prefill) tokens += chunk.num_tokens;
+  return tokens;
+}
+
+}  // namespace auroraedge::server
