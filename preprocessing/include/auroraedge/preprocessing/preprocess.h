@@ -32,4 +32,13 @@ class PreprocessError : public std::invalid_argument {
 // PreprocessError. `image_index` only serves the messages.
 PatchImage Preprocess(const ImageSource& image, int image_index, const PreprocessConfig& config);
 
+// Refuses a request with more than max_images images; throws PreprocessError
+// ("images: 5 images, more than the 4 allowed per request").
+void CheckImageCount(int count, int max_images);
+
+// Makes OpenCV run each call on the calling thread instead of its own pool,
+// so that preprocessing uses exactly the worker threads it is given and never
+// takes cores from the decoder. Process-wide; call once at startup.
+void RunOpenCvOnCallingThreads();
+
 }  // namespace auroraedge::preprocessing
