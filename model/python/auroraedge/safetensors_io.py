@@ -1,0 +1,94 @@
+"""Safetensors read and write without the safetensors package (not in
+Debian): an 8-byte little-endian header length, a JSON header, then the raw
+little-endian tensor data, in header order, without gaps."""
+
+import json
+import mmap
+import struct
+from typing import Callable, Dict, Iterable, Sequence, Tuple
+
+import torch
+
+DTYPE_NAMES = {torch.float32: "F32", torch.bfloat16: "BF16", torch.float16: "F16",
+               torch.int64: "I64", torch.int32: "I32", torch.bool: "BOOL", torch.uint8: "U8"}
+DTYPES = {v: k for k, v in DTYPE_NAMES.items()}
+# The data section starts at a multiple of this, so that every tensor is
+# aligned to its element size inside a memory map.
+HEADER_ALIGNMENT = 8
+
+TensorSpec = Tuple[str, Sequence[int], torch.dtype, Callable[[], torch.Tensor]]
+
+
+class SafetensorsError(ValueError):
+    pass
+
+
+def _element_size(dtype: torch.dtype) -> int:
+    return torch.empty((), dtype=dtype).element_size()
+
+
+def write_safetensors_lazy(path: str, specs: Iterable[TensorSpec],
+                           progress: Callable[[str, int, int], None] = None) -> None:
+    """Writes tensors one at a time: each spec's producer is called only when
+    its bytes are due, so the whole file never has to be in memory."""
+    specs = list(specs)
+    header = {"__metadata__": {"format": "pt"}}
+    offset = 0
+    for name, shape, dtype, _ in specs:
+        size = _element_size(dtype)
+        for dim in shape:
+            size *= dim
+        header[name] = {"dtype": DTYPE_NAMES[dtype], "shape": list(shape),
+                        "data_offsets": [offset, offset + size]}
+        offset += size
+    header_bytes = json.dumps(header, separators=(",", ":")).encode()
+    header_bytes += b" " * (-(8 + len(header_bytes)) % HEADER_ALIGNMENT)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header_bytes)))
+        f.write(header_bytes)
+        for index, (name, shape, dtype, produce) in enumerate(specs):
+            tensor = produce().to(dtype).contiguous()
+            if list(tensor.shape) != list(shape):
+                raise SafetensorsError(f"{path}: tensor '{name}' has shape {list(tensor.shape)}, "
+                                       f"its header says {list(shape)}")
+            # bfloat16 has no numpy dtype: write its bytes through an int16 view.
+            raw = tensor.view(torch.int16) if dtype == torch.bfloat16 else tensor
+            f.write(raw.numpy().tobytes())
+            if progress is not None:
+                progress(name, index + 1, len(specs))
+
+
+def write_safetensors(path: str, tensors: Dict[str, torch.Tensor]) -> None:
+    write_safetensors_lazy(path, [(name, t.shape, t.dtype, lambda t=t: t)
+                                  for name, t in tensors.items()])
+
+
+def read_safetensors_header(path: str) -> Tuple[Dict[str, dict], int]:
+    """(header without __metadata__, offset of the data section)."""
+    with open(path, "rb") as f:
+        prefix = f.read(8)
+        if len(prefix) != 8:
+            raise SafetensorsError(f"{path}: shorter than the 8-byte header length")
+        (length,) = struct.unpack("<Q", prefix)
+        header = json.loads(f.read(length))
+    header.pop("__metadata__", None)
+    return header, 8 + length
+
+
+def read_safetensors(path: str) -> Dict[str, torch.Tensor]:
+    """Every tensor of the file, memory-mapped (copy-on-write: the caller may
+    modify them without touching the file)."""
+    header, data_start = read_safetensors_header(path)
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+    out = {}
+    for name, entry in header.items():
+        if entry["dtype"] not in DTYPES:
+            raise SafetensorsError(f"{path}: tensor '{name}' has unsupported dtype {entry['dtype']}")
+        dtype = DTYPES[entry["dtype"]]
+        begin, end = entry["data_offsets"]
+        count = (end - begin) // _element_size(dtype)
+        flat = torch.frombuffer(mapped, dtype=dtype, count=count, offset=data_start + begin) \
+            if count else torch.empty(0, dtype=dtype)
+        out[name] = flat.reshape(entry["shape"])
+    return out
