@@ -1,0 +1,145 @@
+#include "auroraedge/model/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace auroraedge::model {
+namespace {
+
+template <typename T>
+[[noreturn]] void OutOfRange(const char* name, T value, const std::string& range) {
+  std::ostringstream message;
+  message << name << ": " << value << " is out of range " << range;
+  throw std::invalid_argument(message.str());
+}
+
+// A uniform double in [0, 1) from 53 random bits: the same on every standard
+// library, unlike std::uniform_real_distribution.
+double UniformDouble(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+// The first id in `ids` at which the running sum of weights passes target.
+int32_t PickByWeight(const std::vector<int32_t>& ids, const std::vector<double>& weights,
+                     double target) {
+  double cumulative = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    cumulative += weights[i];
+    if (cumulative > target) return ids[i];
+  }
+  // Rounding left target at or beyond the sum: the last token with weight.
+  for (size_t i = ids.size(); i-- > 0;) {
+    if (weights[i] > 0) return ids[i];
+  }
+  return ids.front();
+}
+
+}  // namespace
+
+void ValidateSamplingConfig(const SamplingConfig& config, int vocab_size) {
+  if (!(config.temperature >= 0.0f && config.temperature <= 100.0f)) {
+    OutOfRange("temperature", config.temperature, "[0, 100] (0 is greedy)");
+  }
+  if (config.top_k < 0 || config.top_k > vocab_size) {
+    OutOfRange(
+        "top_k", config.top_k,
+        "[0, " + std::to_string(vocab_size) + "] (0 is off; the vocabulary size is the limit)");
+  }
+  if (!(config.top_p > 0.0f && config.top_p <= 1.0f)) {
+    OutOfRange("top_p", config.top_p, "(0, 1] (1 is off)");
+  }
+  if (!(config.repetition_penalty > 0.0f && config.repetition_penalty <= 10.0f)) {
+    OutOfRange("repetition_penalty", config.repetition_penalty, "(0, 10] (1 is off)");
+  }
+}
+
+Sampler::Sampler(const SamplingConfig& config, int vocab_size, const std::vector<int32_t>& context)
+    : config_(config), vocab_size_(vocab_size), rng_(config.seed) {
+  ValidateSamplingConfig(config, vocab_size);
+  if (config.repetition_penalty != 1.0f) seen_.insert(context.begin(), context.end());
+}
+
+int32_t Sampler::Sample(std::vector<float>& logits) {
+  if (static_cast<int>(logits.size()) != vocab_size_) {
+    throw std::invalid_argument("sampler: " + std::to_string(logits.size()) +
+                                " logits for a vocabulary of " + std::to_string(vocab_size_));
+  }
+  for (float& logit : logits) {
+    if (std::isnan(logit)) logit = -std::numeric_limits<float>::infinity();
+  }
+  ApplyRepetitionPenalty(logits);
+  const auto argmax = std::max_element(logits.begin(), logits.end());
+  const int32_t token = config_.temperature == 0.0f || std::isinf(*argmax)
+                            ? static_cast<int32_t>(argmax - logits.begin())
+                            : Draw(logits);
+  if (config_.repetition_penalty != 1.0f) seen_.insert(token);
+  return token;
+}
+
+void Sampler::ApplyRepetitionPenalty(std::vector<float>& logits) const {
+  if (config_.repetition_penalty == 1.0f) return;
+  for (int32_t id : seen_) {
+    if (id < 0 || id >= vocab_size_) continue;
+    float& logit = logits[id];
+    logit = logit > 0 ? logit / config_.repetition_penalty : logit * config_.repetition_penalty;
+  }
+}
+
+int32_t Sampler::Draw(const std::vector<float>& logits) {
+  const double max_logit = *std::max_element(logits.begin(), logits.end());
+  const double inv_temperature = 1.0 / config_.temperature;
+  const auto weight = [&](int32_t id) {
+    return std::exp((static_cast<double>(logits[id]) - max_logit) * inv_temperature);
+  };
+  const double u = UniformDouble(rng_);
+
+  std::vector<int32_t> ids(vocab_size_);
+  std::iota(ids.begin(), ids.end(), 0);
+  if (config_.top_k == 0 && config_.top_p == 1.0f) {
+    std::vector<double> weights(vocab_size_);
+    for (int32_t id = 0; id < vocab_size_; ++id) weights[id] = weight(id);
+    return PickByWeight(ids, weights, u * std::accumulate(weights.begin(), weights.end(), 0.0));
+  }
+
+  // Candidates in order of logit (ties: lower id first, so the order is total).
+  const auto better = [&logits](int32_t a, int32_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  };
+  const size_t limit = config_.top_k > 0 ? static_cast<size_t>(config_.top_k) : ids.size();
+  double total = 0;
+  if (config_.top_k > 0) {
+    std::partial_sort(ids.begin(), ids.begin() + limit, ids.end(), better);
+    for (size_t i = 0; i < limit; ++i) total += weight(ids[i]);
+  } else {
+    for (int32_t id : ids) total += weight(id);
+  }
+
+  // Top-p keeps the fewest best candidates whose mass reaches top_p. Sort
+  // only as many as needed: most of the mass usually sits in a few tokens.
+  size_t keep = limit;
+  if (config_.top_p < 1.0f) {
+    size_t sorted = config_.top_k > 0 ? limit : 0;
+    for (size_t n = std::min<size_t>(64, limit);; n = std::min(limit, n * 8)) {
+      if (n > sorted) {
+        std::partial_sort(ids.begin(), ids.begin() + n, ids.end(), better);
+        sorted = n;
+      }
+      double cumulative = 0;
+      size_t i = 0;
+      while (i < n && cumulative < config_.top_p * total) cumulative += weight(ids[i++]);
+      if (cumulative >= config_.top_p * total || n == limit) {
+        keep = i;
+        break;
+      }
+    }
+  }
+  ids.resize(keep);
+  std::vector<double> weights(keep);
+  for (size_t i = 0; i < keep; ++i) weights[i] = weight(ids[i]);
+  return PickByWeight(ids, weights, u * std::accumulate(weights.begin(), weights.end(), 0.0));
+}
+
+}  // namespace auroraedge::model
