@@ -1,0 +1,35 @@
+#pragma once
+
+// The HTTP endpoint Prometheus scrapes (`GET /metrics`), on an address and
+// port of its own, apart from the gRPC port. No prometheus header here.
+
+#include <memory>
+#include <string>
+
+#include "auroraedge/server/metrics.h"
+
+namespace auroraedge::server {
+
+class MetricsServer {
+ public:
+  // The off switch: "" or "off" as the listen address.
+  static bool IsDisabled(const std::string& listen_address);
+
+  // Serves `metrics` on `listen_address` ("host:port"; port 0 picks a free
+  // one). Throws std::invalid_argument for an address without a port and
+  // std::runtime_error naming the address when it cannot be bound.
+  // `metrics` must outlive the server.
+  MetricsServer(const Metrics& metrics, const std::string& listen_address);
+  ~MetricsServer();  // stops serving
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // The port actually bound (useful with port 0).
+  int port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace auroraedge::server

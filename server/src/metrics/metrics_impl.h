@@ -1,0 +1,67 @@
+#pragma once
+
+// Metrics' private state: the prometheus-cpp registry and families. Shared by
+// metrics.cc and metrics_server.cc only.
+
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "auroraedge/server/metrics.h"
+#include "process_collector.h"
+
+namespace auroraedge::server {
+
+struct Metrics::Impl {
+  Impl();
+
+  // What the exposer serves, in order.
+  std::vector<std::weak_ptr<prometheus::Collectable>> collectables() const {
+    return {registry, process};
+  }
+  std::string model() const;
+
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::shared_ptr<ProcessCollector> process = std::make_shared<ProcessCollector>();
+
+  prometheus::Family<prometheus::Counter>& rpc_requests;
+  prometheus::Family<prometheus::Histogram>& rpc_duration;
+
+  prometheus::Family<prometheus::Counter>& requests_finished;
+  prometheus::Family<prometheus::Histogram>& request_duration;
+  prometheus::Family<prometheus::Histogram>& queue_time;
+  prometheus::Family<prometheus::Histogram>& time_to_first_token;
+  prometheus::Family<prometheus::Histogram>& inter_token_latency;
+  prometheus::Family<prometheus::Histogram>& stage_duration;
+  prometheus::Family<prometheus::Counter>& prompt_tokens;
+  prometheus::Family<prometheus::Counter>& completion_tokens;
+  prometheus::Family<prometheus::Counter>& images;
+
+  prometheus::Family<prometheus::Histogram>& vision_batch_size;
+  prometheus::Family<prometheus::Histogram>& vision_batch_duration;
+  prometheus::Family<prometheus::Histogram>& decode_batch_size;
+  prometheus::Family<prometheus::Histogram>& step_duration;
+  prometheus::Family<prometheus::Counter>& prefill_tokens;
+
+  prometheus::Family<prometheus::Gauge>& requests_waiting;
+  prometheus::Family<prometheus::Gauge>& requests_running;
+  prometheus::Family<prometheus::Gauge>& kv_cache_used;
+  prometheus::Family<prometheus::Gauge>& kv_cache_total;
+
+  prometheus::Family<prometheus::Gauge>& model_load_duration;
+  prometheus::Family<prometheus::Gauge>& model_info;
+  prometheus::Family<prometheus::Gauge>& build_info;
+
+  mutable std::mutex mutex;
+  std::string model_name;  // guarded by mutex; the `model` label of every engine metric
+};
+
+}  // namespace auroraedge::server
