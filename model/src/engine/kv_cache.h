@@ -1,0 +1,30 @@
+#pragma once
+
+// One sequence's decoder KV cache, allocated once for its whole reserved
+// length so that a step never reallocates.
+
+#include <cstdint>
+
+#include "pch.h"
+
+namespace auroraedge::model {
+
+class SequenceKvCache {
+ public:
+  SequenceKvCache(int num_layers, int kv_heads, int64_t capacity, int head_dim,
+                  const at::TensorOptions& options);
+
+  int64_t capacity() const { return storage_.size(3); }
+
+  // Stores k and v [n, kv_heads, head_dim] of positions pos .. pos+n-1.
+  void Write(int layer, int64_t pos, const at::Tensor& k, const at::Tensor& v);
+
+  // Views [kv_heads, length, head_dim] of positions 0 .. length-1.
+  at::Tensor Keys(int layer, int64_t length) const;
+  at::Tensor Values(int layer, int64_t length) const;
+
+ private:
+  at::Tensor storage_;  // [layers, 2, kv_heads, capacity, head_dim]
+};
+
+}  // namespace auroraedge::model

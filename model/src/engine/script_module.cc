@@ -1,0 +1,37 @@
+#include "script_module.h"
+
+#include <sstream>
+
+#include "auroraedge/model/model_config.h"
+
+namespace auroraedge::model {
+
+torch::jit::Module LoadScriptModule(const std::string& path, const std::string& display_name,
+                                    const std::vector<std::string>& methods,
+                                    const at::Device& device, at::ScalarType dtype) {
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, device);
+  } catch (const c10::Error& e) {
+    throw ModelLoadError(display_name + ": not a loadable TorchScript module: " +
+                         e.what_without_backtrace());
+  }
+  for (const auto& method : methods) {
+    if (!module.find_method(method)) {
+      throw ModelLoadError(display_name + ": TorchScript method '" + method + "' is missing");
+    }
+  }
+  module.to(dtype);
+  module.eval();
+  return module;
+}
+
+void CheckOutputShape(const std::string& what, const at::Tensor& t,
+                      const std::vector<int64_t>& expected) {
+  if (t.sizes() == at::IntArrayRef(expected)) return;
+  std::ostringstream message;
+  message << what << ": expected shape " << at::IntArrayRef(expected) << ", found " << t.sizes();
+  throw std::runtime_error(message.str());
+}
+
+}  // namespace auroraedge::model

@@ -1,0 +1,28 @@
+#pragma once
+
+// vision.pt: SigLIP2-naflex encoder + projector (model/FORMAT.md).
+
+#include <string>
+
+#include "auroraedge/model/model_config.h"
+#include "pch.h"
+
+namespace auroraedge::model {
+
+class VisionEncoder {
+ public:
+  VisionEncoder(const std::string& path, const ModelConfig& config, const at::Device& device,
+                at::ScalarType dtype);
+
+  // patches [B, max_num_patches, 3*p*p] float32, grid_hw [B, 2] int64 ->
+  // projected tokens [B, max_num_patches, hidden] in the engine dtype,
+  // padded rows zero.
+  at::Tensor Encode(const at::Tensor& patches, const at::Tensor& grid_hw);
+
+ private:
+  torch::jit::Module module_;
+  int64_t hidden_size_;
+  at::ScalarType dtype_;
+};
+
+}  // namespace auroraedge::model
