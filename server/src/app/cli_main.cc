@@ -1,0 +1,36 @@
+// auroraedge-cli: health, info and generate against an auroraedge-server.
+// Usage and exit codes: see CliUsage() (cli_options.cc) or --help.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli_commands.h"
+#include "cli_options.h"
+
+namespace auroraedge::server::app {
+
+int CliMain(int argc, char** argv) {
+  try {
+    const CliArgs args = ParseCliArgs(std::vector<std::string>(argv + 1, argv + argc));
+    switch (args.command) {
+      case CliCommand::kHealth:
+        return RunHealth(args);
+      case CliCommand::kInfo:
+        return RunInfo(args);
+      case CliCommand::kGenerate:
+        return RunGenerate(args);
+      case CliCommand::kHelp:
+      default:
+        std::cout << CliUsage();
+        return kCliOk;
+    }
+  } catch (const UsageError& error) {
+    std::cerr << "auroraedge-cli: " << error.what() << "\n";
+    return kCliUsage;
+  }
+}
+
+}  // namespace auroraedge::server::app
+
+int main(int argc, char** argv) { return auroraedge::server::app::CliMain(argc, argv); }

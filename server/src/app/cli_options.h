@@ -1,0 +1,64 @@
+#pragma once
+
+// auroraedge-cli's command line: `auroraedge-cli [--address HOST:PORT]
+// [--deadline-ms N] COMMAND [OPTIONS]`. See CliUsage() for every option.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace auroraedge::server::app {
+
+// A bad command line; the message names the option.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RoiArg {
+  uint32_t x = 0, y = 0, width = 0, height = 0;
+};
+
+// One --image FILE (encoded) or --raw-frame FILE with its geometry.
+struct ImageArg {
+  std::string path;
+  bool raw = false;
+  uint32_t width = 0;
+  uint32_t height = 0;
+  uint32_t stride = 0;
+  std::string pixel_format;  // MONO8, RGB8, BGR8 or BAYER_RG8
+  std::optional<RoiArg> roi;
+};
+
+struct GenerateArgs {
+  std::vector<ImageArg> images;
+  std::string prompt;
+  std::string system_prompt;
+  std::optional<uint32_t> max_new_tokens;
+  std::optional<float> temperature;
+  std::optional<uint32_t> top_k;
+  std::optional<float> top_p;
+  std::optional<float> repetition_penalty;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> stop;
+  std::string priority = "normal";  // line-critical, normal or background
+  std::string request_id;
+};
+
+enum class CliCommand { kHelp, kHealth, kInfo, kGenerate };
+
+struct CliArgs {
+  CliCommand command = CliCommand::kHelp;
+  std::string address = "127.0.0.1:50051";
+  int64_t deadline_ms = 0;  // 0: none for generate, 10 s for health and info
+  GenerateArgs generate;
+};
+
+// Throws UsageError.
+CliArgs ParseCliArgs(const std::vector<std::string>& args);
+
+std::string CliUsage();
+
+}  // namespace auroraedge::server::app
