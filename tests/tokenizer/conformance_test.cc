@@ -5,7 +5,6 @@
 // names the files in AURORAEDGE_TOKENIZER_{JSON,CORPUS,REFERENCE}.
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -129,8 +128,8 @@ TEST_CASE("random id sequences decode to the reference text") {
 TEST_CASE("the corpus covers every class the conformance tests promise") {
   std::map<std::string, int> per_class;
   for (const json& c : GetCorpus().corpus.at("cases")) ++per_class[c.at("class")];
-  for (const char* name : {"english", "chinese", "japanese", "korean", "german", "emoji",
-                           "numbers", "code", "spaces", "special_text"}) {
+  for (const char* name : {"english", "chinese", "japanese", "korean", "german", "emoji", "numbers",
+                           "code", "spaces", "special_text"}) {
     INFO(name);
     CHECK(per_class[name] > 0);
   }

@@ -30,9 +30,8 @@ void AddedTokenMatcher::Split(std::string_view text, bool allow_special,
   size_t plain_start = 0;
   size_t pos = 0;
   while (pos < text.size()) {
-    const int index = by_first_byte_[static_cast<uint8_t>(text[pos])].empty()
-                          ? -1
-                          : LongestMatchAt(text, pos);
+    const int index =
+        by_first_byte_[static_cast<uint8_t>(text[pos])].empty() ? -1 : LongestMatchAt(text, pos);
     if (index < 0) {
       ++pos;
       continue;

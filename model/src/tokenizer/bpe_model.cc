@@ -8,7 +8,9 @@ namespace auroraedge::model {
 
 BpeModel::BpeModel(std::array<int32_t, 256> byte_ids, std::unordered_map<uint64_t, Merge> merges,
                    std::unordered_map<std::string, int32_t> whole_piece_ids)
-    : byte_ids_(byte_ids), merges_(std::move(merges)), whole_piece_ids_(std::move(whole_piece_ids)) {}
+    : byte_ids_(byte_ids),
+      merges_(std::move(merges)),
+      whole_piece_ids_(std::move(whole_piece_ids)) {}
 
 const BpeModel::Merge* BpeModel::FindMerge(int32_t left, int32_t right) const {
   const auto it = merges_.find(PairKey(left, right));

@@ -46,8 +46,7 @@ std::string_view NormalizeNfc(std::string_view text, std::string* storage) {
                    static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
   std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(normalized, &std::free);
   if (length < 0) {
-    throw std::runtime_error(std::string("NFC normalization failed: ") +
-                             utf8proc_errmsg(length));
+    throw std::runtime_error(std::string("NFC normalization failed: ") + utf8proc_errmsg(length));
   }
   storage->assign(reinterpret_cast<const char*>(normalized), static_cast<size_t>(length));
   return *storage;

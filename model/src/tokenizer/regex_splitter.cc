@@ -74,8 +74,8 @@ RegexSplitter::RegexSplitter(const std::string& pattern) : code_(std::make_uniqu
   code_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
                               PCRE2_UTF | PCRE2_UCP, &error_code, &error_offset, nullptr);
   if (code_->code == nullptr) {
-    throw std::invalid_argument("regex does not compile at offset " +
-                                std::to_string(error_offset) + ": " + Pcre2Message(error_code));
+    throw std::invalid_argument("regex does not compile at offset " + std::to_string(error_offset) +
+                                ": " + Pcre2Message(error_code));
   }
   // Without JIT support PCRE2's interpreter gives the same matches, slower.
   code_->jit = pcre2_jit_compile(code_->code, PCRE2_JIT_COMPLETE) == 0;
@@ -92,12 +92,12 @@ void RegexSplitter::Split(std::string_view text,
   size_t offset = 0;
   while (offset < text.size()) {
     // The caller checked the UTF-8 once for the whole text.
-    int rc = code_->jit ? pcre2_jit_match(code_->code, subject, text.size(), offset, 0,
-                                          match.get(), nullptr)
+    int rc = code_->jit ? pcre2_jit_match(code_->code, subject, text.size(), offset, 0, match.get(),
+                                          nullptr)
                         : -1;
     if (!code_->jit || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
-      rc = pcre2_match(code_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK,
-                       match.get(), nullptr);
+      rc = pcre2_match(code_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, match.get(),
+                       nullptr);
     }
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {

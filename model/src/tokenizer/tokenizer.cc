@@ -63,8 +63,7 @@ Tokenizer::Impl::Impl(TokenizerSpec spec, const std::string& source) : nfc(spec.
   try {
     splitter = std::make_unique<RegexSplitter>(spec.split_pattern);
   } catch (const std::invalid_argument& error) {
-    throw TokenizerLoadError(source + ": pre_tokenizer.pretokenizers[0].pattern: " +
-                             error.what());
+    throw TokenizerLoadError(source + ": pre_tokenizer.pretokenizers[0].pattern: " + error.what());
   }
   added_matcher = std::make_unique<AddedTokenMatcher>(std::move(spec.added_tokens));
 }
@@ -113,8 +112,8 @@ std::unique_ptr<BpeModel> Tokenizer::Impl::BuildBpe(const TokenizerSpec& spec,
     const auto merged_it = vocab.find(left + right);
     for (const auto& [it, text] : {std::pair{left_it, &left}, std::pair{right_it, &right}}) {
       if (it == vocab.end()) {
-        throw TokenizerLoadError(source + ": model.merges[" + std::to_string(rank) + "]: " +
-                                 Quoted(*text) + " is not in model.vocab");
+        throw TokenizerLoadError(source + ": model.merges[" + std::to_string(rank) +
+                                 "]: " + Quoted(*text) + " is not in model.vocab");
       }
     }
     if (merged_it == vocab.end()) {

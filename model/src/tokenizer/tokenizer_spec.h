@@ -13,11 +13,11 @@
 namespace auroraedge::model {
 
 struct TokenizerSpec {
-  std::vector<std::pair<std::string, int32_t>> vocab;  // model.vocab
+  std::vector<std::pair<std::string, int32_t>> vocab;       // model.vocab
   std::vector<std::pair<std::string, std::string>> merges;  // in rank order
   std::vector<AddedToken> added_tokens;
-  bool nfc = false;            // normalizer NFC (else none)
-  std::string split_pattern;   // the Split pre-tokenizer's regex
+  bool nfc = false;           // normalizer NFC (else none)
+  std::string split_pattern;  // the Split pre-tokenizer's regex
   bool ignore_merges = false;
 };
 
