@@ -75,20 +75,35 @@ def read_safetensors_header(path: str) -> Tuple[Dict[str, dict], int]:
     return header, 8 + length
 
 
-def read_safetensors(path: str) -> Dict[str, torch.Tensor]:
-    """Every tensor of the file, memory-mapped (copy-on-write: the caller may
-    modify them without touching the file)."""
-    header, data_start = read_safetensors_header(path)
-    with open(path, "rb") as f:
-        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
-    out = {}
-    for name, entry in header.items():
+class SafetensorsFile:
+    """One file, memory-mapped copy-on-write: tensors are read on demand, and
+    a caller may modify them without touching the file."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.header, self.data_start = read_safetensors_header(path)
+        with open(path, "rb") as f:
+            self.mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+
+    def names(self):
+        return list(self.header)
+
+    def tensor(self, name: str) -> torch.Tensor:
+        entry = self.header[name]
         if entry["dtype"] not in DTYPES:
-            raise SafetensorsError(f"{path}: tensor '{name}' has unsupported dtype {entry['dtype']}")
+            raise SafetensorsError(f"{self.path}: tensor '{name}' has unsupported dtype "
+                                   f"{entry['dtype']}")
         dtype = DTYPES[entry["dtype"]]
         begin, end = entry["data_offsets"]
         count = (end - begin) // _element_size(dtype)
-        flat = torch.frombuffer(mapped, dtype=dtype, count=count, offset=data_start + begin) \
-            if count else torch.empty(0, dtype=dtype)
-        out[name] = flat.reshape(entry["shape"])
-    return out
+        if count == 0:
+            return torch.empty(entry["shape"], dtype=dtype)
+        flat = torch.frombuffer(self.mapped, dtype=dtype, count=count,
+                                offset=self.data_start + begin)
+        return flat.reshape(entry["shape"])
+
+
+def read_safetensors(path: str) -> Dict[str, torch.Tensor]:
+    """Every tensor of the file (memory-mapped, see SafetensorsFile)."""
+    file = SafetensorsFile(path)
+    return {name: file.tensor(name) for name in file.names()}
