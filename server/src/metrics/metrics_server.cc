@@ -37,7 +37,7 @@ MetricsServer::MetricsServer(const Metrics& metrics, const std::string& listen_a
     : impl_(std::make_unique<Impl>()) {
   ValidateListenAddress(listen_address);
   try {
-    impl_->exposer = std::make_unique<prometheus::Exposer>(listen_address, 1);
+    impl_->exposer = std::make_unique<prometheus::Exposer>(listen_address);
   } catch (const std::exception& e) {
     throw std::runtime_error("metrics: cannot listen on \"" + listen_address + "\": " + e.what());
   }
