@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <climits>
-#include <string>
-
 #include <opencv2/imgcodecs.hpp>
+#include <string>
 
 #include "encoded_header.h"
 #include "image_limits.h"
@@ -53,6 +52,10 @@ Pixels DecodedPixels(std::string_view encoded, const std::optional<RegionOfInter
   const EncodedHeader header = ReadEncodedHeader(encoded, image_index);
   const char* format_name = FormatName(header.format);
   CheckImageSize(header.width, header.height, format_name, kField, image_index, config);
+  if (header.truncated) {
+    RejectField(image_index, kField,
+                std::string("truncated ") + format_name + " (the data ends before the image)");
+  }
   const cv::Mat image = Decode(encoded, format_name, image_index);
   CheckImageSize(image.cols, image.rows, format_name, kField, image_index, config);
   const cv::Rect region = CheckedRegion(roi, image.cols, image.rows, image_index);

@@ -57,26 +57,31 @@ bool IsStartOfFrame(uint8_t marker) {
 }
 
 // Markers without a length field, which libjpeg skips between segments.
-bool IsStandaloneMarker(uint8_t marker) { return marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7); }
+bool IsStandaloneMarker(uint8_t marker) {
+  return marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7);
+}
 
-void CheckJpegEndAfterScan(std::string_view bytes, size_t scan_offset, int image_index) {
+bool HasEndAfterScan(std::string_view bytes, size_t scan_offset) {
   // Inside entropy-coded data 0xFF is always followed by 0x00 or a restart
   // marker, so FF D9 after the first scan can only be the end-of-image marker.
-  if (bytes.find("\xFF\xD9", scan_offset) == std::string_view::npos) {
-    RejectField(image_index, kField, "truncated JPEG (no end-of-image marker after the scan data)");
-  }
+  return bytes.find("\xFF\xD9", scan_offset) != std::string_view::npos;
 }
 
 EncodedHeader ReadJpegHeader(std::string_view bytes, int image_index) {
   const ByteReader reader(bytes, /*big_endian=*/true);
   std::optional<EncodedHeader> header;
+  // Data that ends after the frame header is a truncated image, not a bad header.
+  auto out_of_data = [&]() {
+    if (!header) RejectTruncated(image_index, "JPEG");
+    header->truncated = true;
+    return *header;
+  };
   size_t offset = 2;  // after SOI
   while (true) {
     const auto prefix = reader.Unsigned(offset, 1);
-    if (!prefix) RejectTruncated(image_index, "JPEG");
-    if (*prefix != 0xFF) RejectField(image_index, kField, "corrupt JPEG (expected a marker)");
     const auto marker = reader.Unsigned(offset + 1, 1);
-    if (!marker) RejectTruncated(image_index, "JPEG");
+    if (!prefix || !marker) return out_of_data();
+    if (*prefix != 0xFF) RejectField(image_index, kField, "corrupt JPEG (expected a marker)");
     if (*marker == 0xFF) {  // fill byte before a marker
       ++offset;
       continue;
@@ -87,7 +92,7 @@ EncodedHeader ReadJpegHeader(std::string_view bytes, int image_index) {
       continue;
     }
     const auto length = reader.Unsigned(offset + 2, 2);
-    if (!length) RejectTruncated(image_index, "JPEG");
+    if (!length) return out_of_data();
     if (*length < 2) RejectField(image_index, kField, "corrupt JPEG (marker segment length < 2)");
     if (IsStartOfFrame(static_cast<uint8_t>(*marker))) {
       if (header) RejectField(image_index, kField, "JPEG has more than one frame header");
@@ -99,7 +104,7 @@ EncodedHeader ReadJpegHeader(std::string_view bytes, int image_index) {
     }
     if (*marker == 0xDA) {  // start of scan
       if (!header) RejectField(image_index, kField, "JPEG scan data before its frame header");
-      CheckJpegEndAfterScan(bytes, offset + 2 + *length, image_index);
+      header->truncated = !HasEndAfterScan(bytes, offset + 2 + *length);
       return *header;
     }
     offset += 2 + *length;
@@ -147,20 +152,29 @@ EncodedHeader ReadTiffHeader(std::string_view bytes, int image_index) {
     if (!value) RejectTruncated(image_index, "TIFF");
     (*tag == kImageWidth ? width : height) = value;
   }
-  if (!width || !height) RejectField(image_index, kField, "TIFF header lacks the image width or length");
+  if (!width || !height)
+    RejectField(image_index, kField, "TIFF header lacks the image width or length");
   return {EncodedFormat::kTiff, *width, *height};
 }
 
 }  // namespace
 
 EncodedHeader ReadEncodedHeader(std::string_view bytes, int image_index) {
+  struct Signature {
+    std::string_view magic;
+    const char* name;
+    EncodedHeader (*read)(std::string_view, int);
+  };
+  static constexpr Signature kSignatures[] = {
+      {std::string_view("\x89PNG\r\n\x1A\n", 8), "PNG", ReadPngHeader},
+      {std::string_view("\xFF\xD8\xFF", 3), "JPEG", ReadJpegHeader},
+      {std::string_view("BM", 2), "BMP", ReadBmpHeader},
+      {std::string_view("II*\0", 4), "TIFF", ReadTiffHeader},
+      {std::string_view("MM\0*", 4), "TIFF", ReadTiffHeader}};
   if (bytes.empty()) RejectField(image_index, kField, "empty (no image data)");
-  if (StartsWith(bytes, "\x89PNG\r\n\x1A\n")) return ReadPngHeader(bytes, image_index);
-  if (StartsWith(bytes, "\xFF\xD8\xFF")) return ReadJpegHeader(bytes, image_index);
-  if (StartsWith(bytes, "BM")) return ReadBmpHeader(bytes, image_index);
-  if (StartsWith(bytes, std::string_view("II*\0", 4)) ||
-      StartsWith(bytes, std::string_view("MM\0*", 4))) {
-    return ReadTiffHeader(bytes, image_index);
+  for (const Signature& signature : kSignatures) {
+    if (StartsWith(bytes, signature.magic)) return signature.read(bytes, image_index);
+    if (StartsWith(signature.magic, bytes)) RejectTruncated(image_index, signature.name);
   }
   RejectField(image_index, kField, "unknown image format (expected JPEG, PNG, BMP or TIFF)");
 }

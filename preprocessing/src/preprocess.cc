@@ -1,8 +1,7 @@
 #include "auroraedge/preprocessing/preprocess.h"
 
-#include <string>
-
 #include <opencv2/core/utility.hpp>
+#include <string>
 
 #include "auroraedge/preprocessing/naflex_size.h"
 #include "decoded_image.h"

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <string>
-
 #include <opencv2/imgproc.hpp>
+#include <string>
 
 #include "image_limits.h"
 #include "input_error.h"
@@ -43,13 +42,14 @@ int64_t CheckLayout(const RawFrame& frame, const FormatTraits& traits, int image
   if (frame.height <= 0) {
     RejectField(image_index, "raw.height", std::to_string(frame.height) + " must be positive");
   }
-  if (frame.format == PixelFormat::kBayerRg8 && (frame.width < 2 || frame.height < 2)) {
-    RejectField(image_index, frame.width < 2 ? "raw.width" : "raw.height",
-                "a BAYER_RG8 frame needs at least 2 x 2 pixels (one colour cell), got " +
+  // Bilinear demosaicing needs a pixel on each side of the ones it computes.
+  if (frame.format == PixelFormat::kBayerRg8 && (frame.width < 3 || frame.height < 3)) {
+    RejectField(image_index, frame.width < 3 ? "raw.width" : "raw.height",
+                "a BAYER_RG8 frame needs at least 3 x 3 pixels, got " +
                     std::to_string(frame.width) + " x " + std::to_string(frame.height));
   }
-  CheckImageSize(frame.width, frame.height, std::string(traits.name) + " frame", "raw",
-                 image_index, config);
+  CheckImageSize(frame.width, frame.height, std::string(traits.name) + " frame", "raw", image_index,
+                 config);
   const int64_t row_bytes = static_cast<int64_t>(frame.width) * traits.channels;
   if (frame.stride < 0) {
     RejectField(image_index, "raw.stride",
@@ -65,21 +65,24 @@ int64_t CheckLayout(const RawFrame& frame, const FormatTraits& traits, int image
   const int64_t expected = stride * frame.height;
   if (static_cast<int64_t>(frame.data.size()) != expected) {
     RejectField(image_index, "raw.data",
-                std::to_string(frame.data.size()) + " bytes, expected " +
-                    std::to_string(expected) + " (stride " + std::to_string(stride) +
-                    " x height " + std::to_string(frame.height) + ")");
+                std::to_string(frame.data.size()) + " bytes, expected " + std::to_string(expected) +
+                    " (stride " + std::to_string(stride) + " x height " +
+                    std::to_string(frame.height) + ")");
   }
   return stride;
 }
 
-// Demosaics only the ROI plus a one-pixel margin, starting on an even
+// Demosaics only the ROI plus a two-pixel margin, starting on an even
 // column and row so the RGGB phase is kept: every ROI pixel then gets the
 // same value as in a demosaic of the whole frame, at a fraction of the cost.
+// (A one-pixel margin would do for the interior, but OpenCV blanks a region
+// less than 3 pixels high instead of repeating its edge rows.)
 cv::Mat DemosaicRegion(const cv::Mat& bayer, const cv::Rect& region) {
-  const int left = std::max(0, region.x - 1) & ~1;
-  const int top = std::max(0, region.y - 1) & ~1;
-  const int right = std::min(bayer.cols, region.x + region.width + 1);
-  const int bottom = std::min(bayer.rows, region.y + region.height + 1);
+  constexpr int kMargin = 2;
+  const int left = std::max(0, region.x - kMargin) & ~1;
+  const int top = std::max(0, region.y - kMargin) & ~1;
+  const int right = std::min(bayer.cols, region.x + region.width + kMargin);
+  const int bottom = std::min(bayer.rows, region.y + region.height + kMargin);
   cv::Mat rgb;
   cv::cvtColor(bayer(cv::Rect(left, top, right - left, bottom - top)), rgb,
                cv::COLOR_BayerRGGB2RGB);

@@ -23,9 +23,9 @@ cv::Rect CheckedRegion(const std::optional<RegionOfInterest>& roi, int width, in
   if (right > width || bottom > height) {
     RejectField(image_index, "roi",
                 "x=" + std::to_string(roi->x) + " y=" + std::to_string(roi->y) +
-                    " width=" + std::to_string(roi->width) + " height=" +
-                    std::to_string(roi->height) + " reaches outside the " + std::to_string(width) +
-                    " x " + std::to_string(height) + " image");
+                    " width=" + std::to_string(roi->width) +
+                    " height=" + std::to_string(roi->height) + " reaches outside the " +
+                    std::to_string(width) + " x " + std::to_string(height) + " image");
   }
   return {roi->x, roi->y, roi->width, roi->height};
 }

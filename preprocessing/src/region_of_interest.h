@@ -1,8 +1,7 @@
 #pragma once
 
-#include <optional>
-
 #include <opencv2/core/types.hpp>
+#include <optional>
 
 #include "auroraedge/preprocessing/image_source.h"
 

@@ -80,8 +80,7 @@ void WriteNpy(const std::string& path, const pre::PatchImage& image) {
 int main(int argc, char** argv) {
   std::map<std::string, std::string> flags;
   for (int i = 1; i + 1 < argc; i += 2) flags[argv[i]] = argv[i + 1];
-  if (argc % 2 == 0 || !flags.count("--out") ||
-      flags.count("--encoded") == flags.count("--raw")) {
+  if (argc % 2 == 0 || !flags.count("--out") || flags.count("--encoded") == flags.count("--raw")) {
     std::cerr << kUsage;
     return 1;
   }
