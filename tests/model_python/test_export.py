@@ -11,7 +11,6 @@ import torch
 
 import export_model
 
-from auroraedge.config import load_model_dir_config
 from auroraedge.model_dir import ModelDirError, load_model_dir, verify_model_dir
 from auroraedge.reference import build_random
 from auroraedge.safetensors_io import read_safetensors, read_safetensors_header
@@ -60,9 +59,8 @@ def test_decoder_safetensors_layout(compressed_dir):
     assert os.path.getsize(path) == data_start + ends[-1][1]
 
 
-def test_torchscript_modules_give_the_reference_outputs(compressed_dir):
-    config = load_model_dir_config(str(compressed_dir))
-    reference = build_random(config, 5)
+def test_torchscript_modules_give_the_reference_outputs(compressed_dir, small_config):
+    reference = build_random(small_config(), 5)
     vision = torch.jit.load(str(compressed_dir / "vision.pt"))
     compress_fusion = torch.jit.load(str(compressed_dir / "compress_fusion.pt"))
     grid_hw = torch.tensor([[8, 8], [5, 10]])
@@ -86,9 +84,9 @@ def test_torchscript_modules_give_the_reference_outputs(compressed_dir):
     assert torch.allclose(torch.cat([out, step], dim=1), whole, atol=1e-5)
 
 
-def test_loaded_directory_equals_the_seeded_reference(compressed_dir):
+def test_loaded_directory_equals_the_seeded_reference(compressed_dir, small_config):
     loaded = load_model_dir(str(compressed_dir))
-    reference = build_random(loaded.config, 5)
+    reference = build_random(small_config(), 5)
     for name, tensor in reference.state_dict().items():
         assert torch.equal(loaded.state_dict()[name], tensor), name
 

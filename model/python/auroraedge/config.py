@@ -139,7 +139,8 @@ class ModelConfig:
     def to_json(self) -> Dict[str, Any]:
         """config.json of a model directory (FORMAT.md)."""
         out = dataclasses.asdict(self)
-        del out["generation"]
+        del out["generation"]  # generation_config.json
+        del out["initializer_range"]  # only the random initialisation uses it
         out["visual_tokens_per_image"] = self.visual_tokens_per_image
         return out
 
