@@ -38,6 +38,7 @@ def export_random(config: ModelConfig, seed: int, out_dir: str, tokenizer: str,
                   progress: Progress) -> None:
     """The decoder never exists in memory: each tensor is drawn when written."""
     std = config.initializer_range
+    progress.note("vision: seeded random weights")
     vision = VisionModule(config)
     init_module(vision, seed, std, "vision.")
     compress_fusion = None
@@ -116,7 +117,7 @@ def main(argv=None) -> int:
                 tokenizer = os.path.join(args.from_state, "tokenizer.json")
             if tokenizer is None:
                 tokenizer = os.path.join(scratch, "tokenizer.json")
-                progress("training the small tokenizer", 0, 1)
+                progress.note("tokenizer.json: training the small tokenizer")
                 write_default_tokenizer(tokenizer)
             apply_tokenizer(config, read_tokenizer_info(tokenizer), tokenizer)
             config.validate()

@@ -36,11 +36,15 @@ class Progress:
 
     def __call__(self, what: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if self.quiet or (done < total and now - self.last < 1.0):
+        if done < total and now - self.last < 1.0:
             return
         self.last = now
-        print(f"[{now - self.started:6.1f}s] {what}: {done}/{total} ({100 * done // total}%)",
-              file=sys.stderr, flush=True)
+        self.note(f"{what}: {done}/{total} ({100 * done // total}%)")
+
+    def note(self, what: str) -> None:
+        if not self.quiet:
+            print(f"[{time.monotonic() - self.started:6.1f}s] {what}", file=sys.stderr,
+                  flush=True)
 
 
 def sha256_file(path: str) -> str:
@@ -81,13 +85,12 @@ def write_model_dir(out_dir: str, config: ModelConfig, vision: VisionModule,
     _write_json(os.path.join(out_dir, "generation_config.json"), config.generation_json())
     if os.path.abspath(tokenizer_path) != os.path.abspath(os.path.join(out_dir, "tokenizer.json")):
         shutil.copyfile(tokenizer_path, os.path.join(out_dir, "tokenizer.json"))
-    progress("vision.pt (scripting)", 0, 1)
+    progress.note("vision.pt: scripting and saving")
     _save_script(vision, dtype, os.path.join(out_dir, "vision.pt"))
-    progress("vision.pt", 1, 1)
     if compress_fusion is not None:
+        progress.note("compress_fusion.pt: scripting and saving")
         _save_script(compress_fusion, dtype, os.path.join(out_dir, "compress_fusion.pt"))
         files.append("compress_fusion.pt")
-        progress("compress_fusion.pt", 1, 1)
 
     specs = [(name, shape, dtype, lambda name=name, shape=shape: decoder(name, shape))
              for name, shape in decoder_tensor_shapes(config)]
@@ -96,10 +99,10 @@ def write_model_dir(out_dir: str, config: ModelConfig, vision: VisionModule,
     files.append("decoder.safetensors")
 
     entries = {}
-    for index, name in enumerate(files):
+    for name in files:
+        progress.note(f"manifest.json: sha256 of {name}")
         path = os.path.join(out_dir, name)
         entries[name] = {"bytes": os.path.getsize(path), "sha256": sha256_file(path)}
-        progress("checksums", index + 1, len(files))
     _write_json(manifest_path, {"format_version": FORMAT_VERSION, "files": entries})
 
 
