@@ -62,7 +62,10 @@ def export_state(config: ModelConfig, state_path: str, out_dir: str, tokenizer: 
         model = load_model_dir(state_path)
     else:
         model = AuroraEdgeV(config)
-        missing, unexpected = model.load_state_dict(load_state(state_path), strict=False)
+        try:
+            missing, unexpected = model.load_state_dict(load_state(state_path), strict=False)
+        except RuntimeError as error:  # shape mismatches, listed by name
+            raise ModelDirError(f"--from-state {state_path}: {error}") from error
         if missing or unexpected:
             raise ModelDirError(f"--from-state {state_path}: missing tensors {missing[:5]}, "
                                 f"unexpected tensors {unexpected[:5]} (of "

@@ -165,3 +165,14 @@ def test_command_line_reports_a_bad_config_by_field(tmp_path, tokenizer_path):
                             capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "config field 'decoder.hidden': unknown field" in result.stderr
+
+
+def test_from_state_with_wrong_shape_names_the_tensor(tmp_path, small_config, tokenizer_path,
+                                                      capsys):
+    state = build_random(small_config(), 0).state_dict()
+    state["decoder.norm.weight"] = torch.ones(3)
+    torch.save(state, tmp_path / "state.pt")
+    assert export_model.main(["--out", str(tmp_path / "out"), "--tokenizer", tokenizer_path,
+                              "--from-state", str(tmp_path / "state.pt")]) == 1
+    error = capsys.readouterr().err
+    assert "decoder.norm.weight" in error and "torch.Size([3])" in error
