@@ -94,15 +94,18 @@ def write_model_dir(out_dir: str, config: ModelConfig, vision: VisionModule,
 
     specs = [(name, shape, dtype, lambda name=name, shape=shape: decoder(name, shape))
              for name, shape in decoder_tensor_shapes(config)]
-    write_safetensors_lazy(os.path.join(out_dir, "decoder.safetensors"), specs,
-                           lambda name, done, total: progress("decoder.safetensors", done, total))
+    known = {"decoder.safetensors": write_safetensors_lazy(
+        os.path.join(out_dir, "decoder.safetensors"), specs,
+        lambda name, done, total: progress("decoder.safetensors", done, total))}
     files.append("decoder.safetensors")
 
     entries = {}
     for name in files:
-        progress.note(f"manifest.json: sha256 of {name}")
         path = os.path.join(out_dir, name)
-        entries[name] = {"bytes": os.path.getsize(path), "sha256": sha256_file(path)}
+        if name not in known:
+            progress.note(f"manifest.json: sha256 of {name}")
+            known[name] = sha256_file(path)
+        entries[name] = {"bytes": os.path.getsize(path), "sha256": known[name]}
     _write_json(manifest_path, {"format_version": FORMAT_VERSION, "files": entries})
 
 

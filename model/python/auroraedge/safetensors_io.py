@@ -2,6 +2,7 @@
 Debian): an 8-byte little-endian header length, a JSON header, then the raw
 little-endian tensor data, in header order, without gaps."""
 
+import hashlib
 import json
 import mmap
 import struct
@@ -28,9 +29,10 @@ def _element_size(dtype: torch.dtype) -> int:
 
 
 def write_safetensors_lazy(path: str, specs: Iterable[TensorSpec],
-                           progress: Callable[[str, int, int], None] = None) -> None:
+                           progress: Callable[[str, int, int], None] = None) -> str:
     """Writes tensors one at a time: each spec's producer is called only when
-    its bytes are due, so the whole file never has to be in memory."""
+    its bytes are due, so the whole file never has to be in memory. Returns
+    the file's sha256 (hex), computed on the way."""
     specs = list(specs)
     header = {"__metadata__": {"format": "pt"}}
     offset = 0
@@ -43,9 +45,11 @@ def write_safetensors_lazy(path: str, specs: Iterable[TensorSpec],
         offset += size
     header_bytes = json.dumps(header, separators=(",", ":")).encode()
     header_bytes += b" " * (-(8 + len(header_bytes)) % HEADER_ALIGNMENT)
+    digest = hashlib.sha256()
     with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(header_bytes)))
-        f.write(header_bytes)
+        for chunk in (struct.pack("<Q", len(header_bytes)), header_bytes):
+            f.write(chunk)
+            digest.update(chunk)
         for index, (name, shape, dtype, produce) in enumerate(specs):
             tensor = produce().to(dtype).contiguous()
             if list(tensor.shape) != list(shape):
@@ -53,9 +57,12 @@ def write_safetensors_lazy(path: str, specs: Iterable[TensorSpec],
                                        f"its header says {list(shape)}")
             # bfloat16 has no numpy dtype: write its bytes through an int16 view.
             raw = tensor.view(torch.int16) if dtype == torch.bfloat16 else tensor
-            f.write(raw.numpy().tobytes())
+            data = raw.numpy().tobytes()
+            f.write(data)
+            digest.update(data)
             if progress is not None:
                 progress(name, index + 1, len(specs))
+    return digest.hexdigest()
 
 
 def write_safetensors(path: str, tensors: Dict[str, torch.Tensor]) -> None:
