@@ -26,8 +26,7 @@ import torch
 from auroraedge.config import ConfigError, ModelConfig, load_config, load_model_dir_config
 from auroraedge.fusion import CompressFusion
 from auroraedge.init import init_module, random_tensor
-from auroraedge.model_dir import (ModelDirError, Progress, load_model_dir, stream_from_state,
-                                  write_model_dir)
+from auroraedge.model_dir import ModelDirError, Progress, load_model_dir, write_model_dir
 from auroraedge.reference import AuroraEdgeV
 from auroraedge.safetensors_io import read_safetensors
 from auroraedge.tokenizer_info import apply_tokenizer, read_tokenizer_info, write_default_tokenizer
@@ -70,9 +69,9 @@ def export_state(config: ModelConfig, state_path: str, out_dir: str, tokenizer: 
             raise ModelDirError(f"--from-state {state_path}: missing tensors {missing[:5]}, "
                                 f"unexpected tensors {unexpected[:5]} (of "
                                 f"{len(missing)} and {len(unexpected)})")
+    decoder = {name: tensor.float() for name, tensor in model.decoder.state_dict().items()}
     write_model_dir(out_dir, config, model.vision, model.compress_fusion,
-                    stream_from_state((n, t.float()) for n, t in model.decoder.state_dict().items()),
-                    tokenizer, progress)
+                    lambda name, shape: decoder[name], tokenizer, progress)
 
 
 def resolve_config(args) -> ModelConfig:

@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 import time
-from typing import Callable, Iterable, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 
@@ -144,8 +144,3 @@ def load_model_dir(model_dir: str, verify: bool = True) -> AuroraEdgeV:
     model.decoder.load_state_dict(read_safetensors(os.path.join(model_dir,
                                                                 "decoder.safetensors")))
     return model.eval()
-
-
-def stream_from_state(state: Iterable[Tuple[str, torch.Tensor]]) -> DecoderSource:
-    tensors = dict(state)
-    return lambda name, shape: tensors[name]

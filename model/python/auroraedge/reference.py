@@ -69,20 +69,20 @@ class AuroraEdgeV(nn.Module):
         if visual_mask is None:
             visual_mask = input_ids == self.config.image_pad_token_id
         visual_mask = visual_mask & attention_mask
-        images_per_row = self._images_per_row(visual_mask, 0 if patches is None else patches.shape[0])
+        num_images = 0 if patches is None else patches.shape[0]
+        images_per_row = self._images_per_row(visual_mask, num_images)
 
         embeds = self.decoder.embed_tokens(input_ids)
-        if patches is not None and patches.shape[0] > 0:
+        visual = tokens = None
+        if num_images:
             visual = self.encode_images(patches, grid_hw)
             tokens = self.visual_tokens(visual, grid_hw)
-            if self.compressed:
-                embeds = self._fuse_text(embeds, attention_mask & ~visual_mask, visual, grid_hw,
-                                         images_per_row)
+        if self.compressed:
+            embeds = self._fuse_text(embeds, attention_mask & ~visual_mask, visual, grid_hw,
+                                     images_per_row)
+        if tokens is not None:
             embeds = embeds.masked_scatter(visual_mask.unsqueeze(-1),
                                            tokens.reshape(-1, tokens.shape[-1]).to(embeds.dtype))
-        elif self.compressed:
-            embeds = self._fuse_text(embeds, attention_mask & ~visual_mask, None, None,
-                                     images_per_row)
 
         positions = torch.arange(length, device=device).unsqueeze(0).expand(batch, length)
         causal = torch.ones(length, length, dtype=torch.bool, device=device).tril()
