@@ -166,7 +166,7 @@ const std::vector<Option>& Options() {
           [](ServerConfig& c) -> int& { return c.serving.scheduling.stream_buffer_chunks; }),
       Number<int>("max-images-per-request", "images per request (0: the model's limit)", 0, 1024,
                   [](ServerConfig& c) -> int& { return c.serving.max_images_per_request; }),
-      Number<int>("max-prompt-bytes", "bytes of prompt plus system prompt", 1, 64 << 20,
+      Number<int>("max-prompt-bytes", "bytes of the prompt, and of the system prompt", 1, 64 << 20,
                   [](ServerConfig& c) -> int& { return c.serving.max_prompt_bytes; }),
       Number<int64_t>(
           "max-encoded-image-bytes", "bytes of one encoded image", 1, int64_t{1} << 32,
