@@ -48,9 +48,12 @@ def solid_material(alpha: np.ndarray, clearance: int) -> np.ndarray:
     return solid
 
 
-def all_inside(solid: np.ndarray, points: List[Point]) -> bool:
+def all_inside(solid: np.ndarray, box: Box, points: List[Point]) -> bool:
+    """Whether every point lies on solid material and inside the location box."""
     height, width = solid.shape
     for x, y in points:
+        if not (box[0] <= x <= box[2] and box[1] <= y <= box[3]):
+            return False
         col, row = int(round(x)), int(round(y))
         if not (0 <= row < height and 0 <= col < width and solid[row, col]):
             return False
@@ -77,29 +80,29 @@ def polyline(rng: np.random.Generator, start: Point, angle: float, length: float
 
 def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
     solid = solid_material(alpha, 2)
-    length = rng.uniform(0.13, 0.2) * size
+    length = rng.uniform(0.2, 0.28) * size
     for _ in range(PLACEMENT_TRIES):
         centre = random_point(rng, box, length / 2)
         angle = rng.uniform(0, math.pi)
         start = (centre[0] - math.cos(angle) * length / 2, centre[1] - math.sin(angle) * length / 2)
         points = polyline(rng, start, angle, length, 4, 0.08)
-        if all_inside(solid, points):
-            width = max(1.5, 0.011 * size)
-            blend(rgb, 0.45 * stroke_mask(alpha.shape, points, width + 2, 0.6), base * 0.55)
+        if all_inside(solid, box, points):
+            width = max(2.0, 0.02 * size)
+            blend(rgb, 0.6 * stroke_mask(alpha.shape, points, width * 1.8, 0.6), base * 0.45)
             blend(rgb, 0.95 * stroke_mask(alpha.shape, points, width, 0.3),
-                  np.minimum(base * 1.3 + 70, 255))
+                  np.minimum(base * 1.3 + 90, 255))
             return True
     return False
 
 
 def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
     solid = solid_material(alpha, 2)
-    radius = rng.uniform(0.03, 0.045) * size
+    radius = rng.uniform(0.045, 0.06) * size
     for _ in range(PLACEMENT_TRIES):
         cx, cy = random_point(rng, box, radius)
         ring = [(cx + radius * math.cos(a), cy + radius * math.sin(a))
                 for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]
-        if all_inside(solid, ring + [(cx, cy)]):
+        if all_inside(solid, box, ring + [(cx, cy)]):
             yy, xx = np.mgrid[0:alpha.shape[0], 0:alpha.shape[1]]
             stretch = rng.uniform(0.7, 1.3)
             dist = np.hypot((xx - cx) / stretch, (yy - cy) * stretch) / radius
@@ -112,7 +115,7 @@ def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
 
 def draw_crack(rng, rgb, alpha, base, box, size) -> bool:
     solid = solid_material(alpha, 2)
-    length = rng.uniform(0.14, 0.2) * size
+    length = rng.uniform(0.17, 0.22) * size
     for _ in range(PLACEMENT_TRIES):
         centre = random_point(rng, box, length / 2)
         angle = rng.uniform(0, 2 * math.pi)
@@ -120,8 +123,8 @@ def draw_crack(rng, rgb, alpha, base, box, size) -> bool:
         trunk = polyline(rng, start, angle, length, 7, 0.9)
         fork = trunk[rng.integers(2, 5)]
         branch = polyline(rng, fork, angle + rng.choice([-1, 1]) * 0.8, length * 0.4, 3, 0.7)
-        if all_inside(solid, trunk + branch):
-            width = max(1.5, 0.012 * size)
+        if all_inside(solid, box, trunk + branch):
+            width = max(2.0, 0.022 * size)
             dark = dark_mark(base)
             blend(rgb, 0.95 * stroke_mask(alpha.shape, trunk, width, 0.3), dark)
             blend(rgb, 0.85 * stroke_mask(alpha.shape, branch, width * 0.7, 0.3), dark)
@@ -150,8 +153,8 @@ def draw_burr(rng, rgb, alpha, base, box, size) -> bool:
         return False
     normal /= np.linalg.norm(normal)
     tangent = np.array([-normal[1], normal[0]])
-    half_width = rng.uniform(0.035, 0.05) * size
-    reach = rng.uniform(0.05, 0.07) * size
+    half_width = rng.uniform(0.05, 0.07) * size
+    reach = rng.uniform(0.07, 0.1) * size
     origin = np.array([ex, ey], dtype=np.float64) - normal * 1.5
     points = [tuple(origin - tangent * half_width)]
     for t in np.linspace(-0.7, 0.7, 5):
@@ -171,10 +174,10 @@ def draw_punch_mark(rgb, base, centre: Point, hole_radius: float) -> None:
     cx, cy = centre
     yy, xx = np.mgrid[0:rgb.shape[0], 0:rgb.shape[1]]
     dist = np.hypot(xx - cx, yy - cy)
-    dimple = np.clip(1.0 - dist / max(1.5, 0.35 * hole_radius), 0, 1)
-    blend(rgb, 0.9 * dimple, dark_mark(base))
-    scribe = np.exp(-((dist - hole_radius) ** 2) / 1.2)
-    blend(rgb, 0.55 * scribe, base * 0.45)
+    dimple = np.clip(1.3 - dist / max(2.0, 0.45 * hole_radius), 0, 1)
+    blend(rgb, 0.95 * dimple, dark_mark(base))
+    scribe = np.exp(-((dist - hole_radius) ** 2) / 3.0)
+    blend(rgb, 0.7 * scribe, dark_mark(base))
 
 
 SURFACE_DRAWERS: Dict[str, Callable] = {

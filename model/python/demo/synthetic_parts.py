@@ -49,22 +49,24 @@ def jitter_colour(rng: np.random.Generator, rgb, amount: float) -> np.ndarray:
                    + rng.normal(0, 6, 3), 0, 255)
 
 
-def sample_plan(rng: np.random.Generator) -> Tuple[str, str, Tuple[str, ...], str]:
-    """Shape, colour, drilling pattern and defect of the next part."""
-    shape = SHAPES[rng.integers(len(SHAPES))]
-    colour = COLOURS[rng.integers(len(COLOURS))]
-    patterns = HOLE_PATTERNS[shape]
-    pattern = patterns[rng.integers(len(patterns))]
-    defect = NO_DEFECT if rng.random() < OK_SHARE else DEFECTS[rng.integers(len(DEFECTS))]
-    if defect == "missing hole" and not pattern:
-        drawable = [d for d in DEFECTS if d != "missing hole"]
-        defect = drawable[rng.integers(len(drawable))]
-    return shape, colour, pattern, defect
+def sample_defect(rng: np.random.Generator) -> str:
+    return NO_DEFECT if rng.random() < OK_SHARE else DEFECTS[rng.integers(len(DEFECTS))]
+
+
+def sample_part(rng: np.random.Generator, defect: str) -> Tuple[str, str, Tuple[str, ...]]:
+    """Shape, colour and drilling pattern of a part that can carry `defect`."""
+    while True:
+        shape = SHAPES[rng.integers(len(SHAPES))]
+        colour = COLOURS[rng.integers(len(COLOURS))]
+        patterns = HOLE_PATTERNS[shape]
+        pattern = patterns[rng.integers(len(patterns))]
+        if pattern or defect != "missing hole":
+            return shape, colour, pattern
 
 
 def part_size(rng: np.random.Generator, shape: str, canvas: Tuple[int, int]) -> Tuple[int, int]:
     aspect = {"plate": rng.uniform(0.75, 1.35), "bracket": rng.uniform(0.85, 1.2)}.get(shape, 1.0)
-    fill = rng.uniform(0.62, 0.82)
+    fill = rng.uniform(0.7, 0.86)
     width = fill * canvas[0]
     height = width / aspect
     if height > fill * canvas[1]:
@@ -156,8 +158,9 @@ def lighting(rng: np.random.Generator, canvas: Tuple[int, int]) -> np.ndarray:
 
 def render(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth]:
     """One camera image and what is in it."""
+    defect = sample_defect(rng)
     while True:
-        shape, colour, pattern, defect = sample_plan(rng)
+        shape, colour, pattern = sample_part(rng, defect)
         long_side = int(rng.integers(240, 321))
         aspect = rng.uniform(0.65, 1.6)
         canvas = ((long_side, int(long_side / aspect)) if aspect >= 1
