@@ -150,7 +150,10 @@ EncodedHeader ReadTiffHeader(std::string_view bytes, int image_index) {
     }
     const auto value = reader.Unsigned(entry + 8, *type == kShort ? 2 : 4);
     if (!value) RejectTruncated(image_index, "TIFF");
-    (*tag == kImageWidth ? width : height) = value;
+    std::optional<uint32_t>& size = *tag == kImageWidth ? width : height;
+    // Which copy a decoder would use is not ours to guess.
+    if (size) RejectField(image_index, kField, "TIFF directory repeats the image width or length");
+    size = value;
   }
   if (!width || !height)
     RejectField(image_index, kField, "TIFF header lacks the image width or length");

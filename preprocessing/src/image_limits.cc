@@ -8,7 +8,7 @@ void CheckImageSize(int64_t width, int64_t height, const std::string& what,
                     const std::string& field, int image_index, const PreprocessConfig& config) {
   const std::string size = std::to_string(width) + " x " + std::to_string(height);
   if (width <= 0 || height <= 0) {
-    RejectField(image_index, field, what + " of " + size + " pixels is empty");
+    RejectField(image_index, field, what + " of " + size + " pixels: sizes must be positive");
   }
   if (width > config.max_pixels / height) {
     RejectField(image_index, field,

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "auroraedge/preprocessing/preprocess.h"
 #include "test_images.h"
@@ -67,13 +69,17 @@ std::string BmpHeaderOnly(int32_t width, int32_t height) {
          LittleEndian(1, 2) + LittleEndian(24, 2) + std::string(24, '\0');
 }
 
-// Little-endian TIFF whose first directory holds only the image size.
+// Little-endian TIFF whose first directory holds only the given LONG tags.
+std::string TiffDirectoryOnly(const std::vector<std::pair<uint16_t, uint32_t>>& tags) {
+  std::string tiff = std::string("II*\0", 4) + LittleEndian(8, 4) + LittleEndian(tags.size(), 2);
+  for (const auto& [tag, value] : tags) {
+    tiff += LittleEndian(tag, 2) + LittleEndian(4, 2) + LittleEndian(1, 4) + LittleEndian(value, 4);
+  }
+  return tiff + LittleEndian(0, 4);
+}
+
 std::string TiffHeaderOnly(uint32_t width, uint32_t height) {
-  auto entry = [](uint16_t tag, uint32_t value) {
-    return LittleEndian(tag, 2) + LittleEndian(4, 2) + LittleEndian(1, 4) + LittleEndian(value, 4);
-  };
-  return std::string("II*\0", 4) + LittleEndian(8, 4) + LittleEndian(2, 2) + entry(256, width) +
-         entry(257, height) + LittleEndian(0, 4);
+  return TiffDirectoryOnly({{256, width}, {257, height}});
 }
 
 void RequireRejected(const pre::ImageSource& source, const std::string& message,
@@ -143,6 +149,11 @@ TEST_CASE("decompression bombs are refused from the header, before decoding") {
                   "images[0].encoded: TIFF of " + limit);
 }
 
+TEST_CASE("a TIFF directory that repeats the image size is refused") {
+  RequireRejected(EncodedSource(TiffDirectoryOnly({{256, 10}, {257, 10}, {257, 50000}})),
+                  "images[0].encoded: TIFF directory repeats the image width or length");
+}
+
 TEST_CASE("the pixel limit is config.max_pixels") {
   pre::PreprocessConfig config;
   config.max_pixels = 64 * 47;
@@ -155,11 +166,11 @@ TEST_CASE("the pixel limit is config.max_pixels") {
 
 TEST_CASE("zero or negative sizes are refused") {
   RequireRejected(EncodedSource(PngHeaderOnly(0, 10)),
-                  "images[0].encoded: PNG of 0 x 10 pixels is empty");
+                  "images[0].encoded: PNG of 0 x 10 pixels: sizes must be positive");
   RequireRejected(EncodedSource(JpegHeaderOnly(10, 0)),
-                  "images[0].encoded: JPEG of 10 x 0 pixels is empty");
+                  "images[0].encoded: JPEG of 10 x 0 pixels: sizes must be positive");
   RequireRejected(EncodedSource(BmpHeaderOnly(-5, 10)),
-                  "images[0].encoded: BMP of -5 x 10 pixels is empty");
+                  "images[0].encoded: BMP of -5 x 10 pixels: sizes must be positive");
   RequireRejected(Raw(0, 4, pre::PixelFormat::kRgb8, 0, 0),
                   "images[0].raw.width: 0 must be positive");
   RequireRejected(Raw(4, -2, pre::PixelFormat::kRgb8, 0, 0),
