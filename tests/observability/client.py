@@ -72,9 +72,10 @@ class Client:
     def model_info(self):
         return self._model_info(inference_pb2.GetModelInfoRequest(), timeout=10)
 
-    def generate(self, request_id, images, prompt, cancel_after_first_chunk=False, **sampling):
+    def generate(self, request_id, images, prompt, priority=0, cancel_after_first_chunk=False,
+                 **sampling):
         request = inference_pb2.GenerateRequest(
-            request_id=request_id, prompt=prompt,
+            request_id=request_id, prompt=prompt, priority=priority,
             images=[inference_pb2.Image(encoded=data) for data in images],
             sampling=inference_pb2.SamplingParams(**sampling))
         outcome = Outcome(request_id, image_sha256=[hashlib.sha256(d).hexdigest() for d in images])

@@ -17,9 +17,6 @@ import dashboard
 import stack
 from client import Client, png
 
-PRIORITY_LABELS = ["line_critical", "normal", "background"]
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("observability")
@@ -51,15 +48,18 @@ def prometheus(server, workdir):
 
 
 def good_requests(count):
+    # Priorities 1..3: line critical, normal, background.
     return [dict(request_id=f"obs-ok-{i}", images=[png(48 + 16 * i, 64, i)] * (1 + i % 2),
-                 prompt=f"inspect part {i}", max_new_tokens=6 + i % 5, temperature=0.0)
+                 prompt=f"inspect part {i}", priority=1 + i % 3, max_new_tokens=6 + i % 5,
+                 temperature=0.0)
             for i in range(count)]
 
 
 def bad_requests(max_images):
     good_image = png(64, 64, 99)
     return [
-        dict(request_id="obs-bad-no-image", images=[], prompt="inspect"),
+        dict(request_id="obs-bad-temperature", images=[good_image], prompt="inspect",
+             temperature=1000.0),
         dict(request_id="obs-bad-bytes", images=[b"not an image"], prompt="inspect"),
         dict(request_id="obs-bad-prompt", images=[good_image], prompt=""),
         dict(request_id="obs-bad-images", images=[good_image] * (max_images + 1), prompt="inspect"),
@@ -118,6 +118,10 @@ def test_requests_by_status_agree_with_the_clients(burst, prometheus):
     assert scraped == {code: float(n) for code, n in burst["by_code"].items()}
     assert prometheus.value(
         'sum(auroraedge_requests_finished_total{reason="cancelled"})') == 3
+    # Only good requests came with a priority other than normal: 4 of each.
+    for priority in ("line_critical", "background"):
+        assert prometheus.value(
+            f'sum(auroraedge_requests_finished_total{{priority="{priority}"}})') == 4
 
 
 def test_tokens_and_images_agree_with_the_clients(burst, prometheus):
