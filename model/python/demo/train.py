@@ -87,15 +87,15 @@ def main(argv=None) -> int:
                                      epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("--out", required=True, help="model directory to write")
     parser.add_argument("--path", choices=["compressed", "baseline"], default="compressed")
-    parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--steps", type=int, default=1600)
     parser.add_argument("--images-per-step", type=int, default=8,
                         help="images per step")
     parser.add_argument("--questions-per-image", type=int, default=3,
                         help="question types asked about each image per step (drawn at random)")
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (AdamW)")
     parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--train-images", type=int, default=6000)
-    parser.add_argument("--validation-images", type=int, default=300)
+    parser.add_argument("--train-images", type=int, default=3000)
+    parser.add_argument("--validation-images", type=int, default=200)
     parser.add_argument("--test-images", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     # On a machine shared with other jobs, OpenMP threads that spin while
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=os.path.join(PYTHON_DIR, "..", "..", "build-demo",
                                                         "data"),
                         help="directory for the prepared images (reused across runs)")
-    parser.add_argument("--eval-every", type=int, default=300)
+    parser.add_argument("--eval-every", type=int, default=400)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
