@@ -1,9 +1,9 @@
 #include "attention.h"
 
+#include <torch/version.h>
+
 #include <cmath>
 #include <limits>
-
-#include <torch/version.h>
 
 namespace auroraedge::model {
 namespace {
@@ -29,11 +29,13 @@ at::Tensor ManualCausalAttention(const at::Tensor& q, const at::Tensor& k, const
   // [kv_heads, group * n, d]: the query heads that share a kv head form one
   // batch entry, so the cache is read once per kv head.
   const auto qg = q.permute({1, 0, 2}).reshape({kv_heads, group * n, d});
-  auto scores = at::matmul(qg, k.transpose(1, 2)).to(at::kFloat) / std::sqrt(static_cast<double>(d));
+  auto scores =
+      at::matmul(qg, k.transpose(1, 2)).to(at::kFloat) * (1.0 / std::sqrt(static_cast<double>(d)));
   if (n > 1) {
-    scores = scores.view({kv_heads, group, n, length})
-                 .masked_fill(FutureMask(n, past, q.device()), -std::numeric_limits<float>::infinity())
-                 .view({kv_heads, group * n, length});
+    scores =
+        scores.view({kv_heads, group, n, length})
+            .masked_fill(FutureMask(n, past, q.device()), -std::numeric_limits<float>::infinity())
+            .view({kv_heads, group * n, length});
   }
   const auto probs = at::softmax(scores, -1).to(v.scalar_type());
   return at::matmul(probs, v).view({q_heads, n, d}).permute({1, 0, 2}).reshape({n, q_heads * d});
@@ -51,7 +53,8 @@ at::Tensor CausalAttention(const at::Tensor& q, const at::Tensor& k, const at::T
   // after a cached prefix; pass the mask explicitly (true = may attend).
   std::optional<at::Tensor> mask;
   if (n > 1) mask = FutureMask(n, past, q.device()).logical_not();
-  const auto out = at::scaled_dot_product_attention(q.permute({1, 0, 2}), expand(k), expand(v), mask);
+  const auto out =
+      at::scaled_dot_product_attention(q.permute({1, 0, 2}), expand(k), expand(v), mask);
   return out.permute({1, 0, 2}).reshape({n, q_heads * d});
 #else
   return ManualCausalAttention(q, k, v, past);

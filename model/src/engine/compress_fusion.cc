@@ -35,17 +35,21 @@ FusionKv CompressFusion::CrossKv(const at::Tensor& visual_rows) {
 std::pair<at::Tensor, FusionKv> CompressFusion::Fuse(const at::Tensor& text,
                                                      const at::Tensor& positions,
                                                      const FusionKv& past, const FusionKv& cross) {
-  const auto result = module_.get_method("fuse")(
-      {text.unsqueeze(0), positions, past.k, past.v, cross.k, cross.v});
+  const auto result =
+      module_.get_method("fuse")({text.unsqueeze(0), positions, past.k, past.v, cross.k, cross.v});
   const auto& elements = result.toTupleRef().elements();
   auto out = elements.at(0).toTensor();
   CheckOutputShape("compress_fusion.pt fuse", out, {1, text.size(0), config_.decoder.hidden_size});
   FusionKv grown{elements.at(1).toTensor(), elements.at(2).toTensor()};
-  CheckOutputShape("compress_fusion.pt fuse cache", grown.k,
-                   {1, config_.fusion.num_heads, past.k.size(2) + text.size(0),
-                    config_.fusion.head_dim});
+  CheckOutputShape(
+      "compress_fusion.pt fuse cache", grown.k,
+      {1, config_.fusion.num_heads, past.k.size(2) + text.size(0), config_.fusion.head_dim});
   return {out.squeeze(0), std::move(grown)};
 }
+
+int64_t CompressFusion::weight_bytes() const { return ParameterBytes(module_); }
+
+int64_t CompressFusion::fusion_weight_bytes() const { return ParameterBytes(module_, "fusion."); }
 
 FusionKv CompressFusion::EmptyCache(const at::TensorOptions& options) const {
   const auto empty = at::empty({1, config_.fusion.num_heads, 0, config_.fusion.head_dim}, options);

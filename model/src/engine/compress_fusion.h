@@ -33,6 +33,10 @@ class CompressFusion {
   std::pair<at::Tensor, FusionKv> Fuse(const at::Tensor& text, const at::Tensor& positions,
                                        const FusionKv& past, const FusionKv& cross);
 
+  int64_t weight_bytes() const;
+  // The fusion layer's share: what every fused token reads.
+  int64_t fusion_weight_bytes() const;
+
   // An empty fusion cache [1, heads, 0, head_dim].
   FusionKv EmptyCache(const at::TensorOptions& options) const;
 

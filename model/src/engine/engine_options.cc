@@ -33,8 +33,8 @@ at::Device ParseDevice(const std::string& device) {
 at::ScalarType ParseDtype(const std::string& dtype) {
   if (dtype == "float32") return at::kFloat;
   if (dtype == "bfloat16") return at::kBFloat16;
-  throw std::invalid_argument("EngineOptions.dtype: expected \"float32\" or \"bfloat16\", found \"" +
-                              dtype + "\"");
+  throw std::invalid_argument(
+      "EngineOptions.dtype: expected \"float32\" or \"bfloat16\", found \"" + dtype + "\"");
 }
 
 }  // namespace auroraedge::model

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "auroraedge/model/model_config.h"
@@ -32,8 +31,9 @@ std::string ToHex(const unsigned char* data, unsigned int size) {
 Manifest LoadManifest(const std::string& model_dir) {
   const auto path = std::filesystem::path(model_dir) / kManifest;
   std::ifstream in(path);
-  if (!in) throw ModelLoadError(std::string(kManifest) + ": missing file (expected at " +
-                                path.string() + ")");
+  if (!in)
+    throw ModelLoadError(std::string(kManifest) + ": missing file (expected at " + path.string() +
+                         ")");
   Manifest manifest;
   try {
     const auto root = nlohmann::json::parse(in);

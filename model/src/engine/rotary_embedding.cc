@@ -11,7 +11,7 @@ RotaryEmbedding::RotaryEmbedding(int head_dim, double theta, const at::Device& d
 }
 
 std::pair<at::Tensor, at::Tensor> RotaryEmbedding::CosSin(const at::Tensor& positions,
-                                                         at::ScalarType dtype) const {
+                                                          at::ScalarType dtype) const {
   const auto freqs = at::outer(positions.to(at::kFloat), inv_freq_);
   const auto angles = at::cat({freqs, freqs}, -1);
   return {angles.cos().to(dtype), angles.sin().to(dtype)};

@@ -13,8 +13,7 @@ class RotaryEmbedding {
   RotaryEmbedding(int head_dim, double theta, const at::Device& device);
 
   // cos and sin tables [N, head_dim] for int64 `positions` [N], in `dtype`.
-  std::pair<at::Tensor, at::Tensor> CosSin(const at::Tensor& positions,
-                                           at::ScalarType dtype) const;
+  std::pair<at::Tensor, at::Tensor> CosSin(const at::Tensor& positions, at::ScalarType dtype) const;
 
  private:
   at::Tensor inv_freq_;  // [head_dim / 2] float32

@@ -1,14 +1,13 @@
 #include "auroraedge/model/runtime_info.h"
 
+#include <ATen/Parallel.h>
 #include <link.h>
 #include <sched.h>
+#include <torch/version.h>
 
 #include <climits>
 #include <cstdlib>
 #include <string>
-
-#include <ATen/Parallel.h>
-#include <torch/version.h>
 
 namespace auroraedge::model {
 namespace {

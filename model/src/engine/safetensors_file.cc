@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "auroraedge/model/model_config.h"
@@ -24,6 +23,7 @@ at::ScalarType SafetensorsScalarType(const std::string& dtype) {
   if (dtype == "F32") return at::kFloat;
   if (dtype == "BF16") return at::kBFloat16;
   if (dtype == "F16") return at::kHalf;
+  if (dtype == "I64") return at::kLong;
   return at::ScalarType::Undefined;
 }
 
@@ -44,7 +44,8 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path,
   }
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
-  if (map == MAP_FAILED) throw ModelLoadError(display_name + ": mmap failed: " + std::strerror(errno));
+  if (map == MAP_FAILED)
+    throw ModelLoadError(display_name + ": mmap failed: " + std::strerror(errno));
 
   uint64_t header_bytes = 0;
   std::memcpy(&header_bytes, map, sizeof(header_bytes));  // little-endian, as is x86/arm64
@@ -89,25 +90,26 @@ SafetensorsFile::~SafetensorsFile() { ::munmap(map_, size_); }
 
 at::Tensor SafetensorsFile::Get(const std::string& tensor_name) const {
   const auto it = entries_.find(tensor_name);
-  if (it == entries_.end()) throw ModelLoadError(name_ + ": tensor '" + tensor_name + "' is missing");
+  if (it == entries_.end())
+    throw ModelLoadError(name_ + ": tensor '" + tensor_name + "' is missing");
   const SafetensorsEntry& entry = it->second;
   const at::ScalarType type = SafetensorsScalarType(entry.dtype);
   if (type == at::ScalarType::Undefined) {
-    throw ModelLoadError(name_ + ": tensor '" + tensor_name + "' has unsupported dtype " + entry.dtype);
+    throw ModelLoadError(name_ + ": tensor '" + tensor_name + "' has unsupported dtype " +
+                         entry.dtype);
   }
   int64_t numel = 1;
   for (int64_t d : entry.shape) numel *= d;
   const size_t expected_bytes = static_cast<size_t>(numel) * c10::elementSize(type);
   if (entry.end - entry.begin != expected_bytes) {
     throw ModelLoadError(name_ + ": tensor '" + tensor_name + "' holds " +
-                         std::to_string(entry.end - entry.begin) + " bytes, its shape and dtype need " +
-                         std::to_string(expected_bytes));
+                         std::to_string(entry.end - entry.begin) +
+                         " bytes, its shape and dtype need " + std::to_string(expected_bytes));
   }
   char* data = static_cast<char*>(map_) + data_offset_ + entry.begin;
   auto keep_alive = shared_from_this();
   return at::from_blob(
-      data, entry.shape, [keep_alive](void*) {},
-      at::TensorOptions().dtype(type));
+      data, entry.shape, [keep_alive](void*) {}, at::TensorOptions().dtype(type));
 }
 
 }  // namespace auroraedge::model

@@ -16,7 +16,7 @@ namespace auroraedge::model {
 struct SafetensorsEntry {
   std::string dtype;  // as the file spells it: "F32", "BF16", "F16", "I64", ...
   std::vector<int64_t> shape;
-  size_t begin = 0;   // byte offsets into the data section
+  size_t begin = 0;  // byte offsets into the data section
   size_t end = 0;
 };
 
@@ -33,7 +33,8 @@ class SafetensorsFile : public std::enable_shared_from_this<SafetensorsFile> {
   const std::map<std::string, SafetensorsEntry>& entries() const { return entries_; }
   const std::string& name() const { return name_; }
 
-  // A CPU tensor over the mapped bytes of `tensor_name` (F32, BF16 or F16).
+  // A CPU tensor over the mapped bytes of `tensor_name` (F32, BF16, F16 or
+  // I64).
   // The mapping is read-only: writing through the tensor faults.
   at::Tensor Get(const std::string& tensor_name) const;
 

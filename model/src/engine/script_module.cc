@@ -13,8 +13,8 @@ torch::jit::Module LoadScriptModule(const std::string& path, const std::string& 
   try {
     module = torch::jit::load(path, device);
   } catch (const c10::Error& e) {
-    throw ModelLoadError(display_name + ": not a loadable TorchScript module: " +
-                         e.what_without_backtrace());
+    throw ModelLoadError(display_name +
+                         ": not a loadable TorchScript module: " + e.what_without_backtrace());
   }
   for (const auto& method : methods) {
     if (!module.find_method(method)) {
@@ -24,6 +24,14 @@ torch::jit::Module LoadScriptModule(const std::string& path, const std::string& 
   module.to(dtype);
   module.eval();
   return module;
+}
+
+int64_t ParameterBytes(const torch::jit::Module& module, const std::string& prefix) {
+  int64_t bytes = 0;
+  for (const auto& parameter : module.named_parameters()) {
+    if (parameter.name.rfind(prefix, 0) == 0) bytes += parameter.value.nbytes();
+  }
+  return bytes;
 }
 
 void CheckOutputShape(const std::string& what, const at::Tensor& t,

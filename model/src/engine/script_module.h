@@ -16,6 +16,9 @@ torch::jit::Module LoadScriptModule(const std::string& path, const std::string& 
                                     const std::vector<std::string>& methods,
                                     const at::Device& device, at::ScalarType dtype);
 
+// Bytes of the module's parameters whose names start with `prefix`.
+int64_t ParameterBytes(const torch::jit::Module& module, const std::string& prefix = "");
+
 // Throws std::runtime_error naming the module's output when `t` does not
 // have `expected` sizes: a model directory whose TorchScript disagrees with
 // its config.

@@ -17,9 +17,9 @@ struct SequenceState {
   // Per prompt position: the row of `visual_rows` spliced there, or -1 for
   // a text token.
   std::vector<int32_t> visual_row;
-  at::Tensor visual_rows;         // [images * visual_tokens_per_image, hidden]
-  int64_t reserved_tokens = 0;    // prompt + max_new_tokens
-  int64_t num_computed = 0;       // positions held by the decoder cache
+  at::Tensor visual_rows;       // [images * visual_tokens_per_image, hidden]
+  int64_t reserved_tokens = 0;  // prompt + max_new_tokens
+  int64_t num_computed = 0;     // positions held by the decoder cache
   std::unique_ptr<SequenceKvCache> cache;
   // Fusion layer (compressed path): cross-attention K/V of the request's
   // visual rows, the causal self-attention cache and its text-token count.

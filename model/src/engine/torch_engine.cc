@@ -27,7 +27,9 @@ void CheckPatchImage(const preprocessing::PatchImage& image, size_t index,
                      const VisionConfig& vision) {
   const std::string name = "images[" + std::to_string(index) + "]";
   const int patch_dim = 3 * vision.patch_size * vision.patch_size;
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument(name + "." + what); };
+  const auto fail = [&](const std::string& what) {
+    throw std::invalid_argument(name + "." + what);
+  };
   if (image.max_num_patches != vision.max_num_patches) {
     fail("max_num_patches: expected " + std::to_string(vision.max_num_patches) + ", found " +
          std::to_string(image.max_num_patches));
@@ -38,8 +40,8 @@ void CheckPatchImage(const preprocessing::PatchImage& image, size_t index,
   }
   if (image.grid_h < 1 || image.grid_w < 1 || image.num_valid() > vision.max_num_patches) {
     fail("grid: " + std::to_string(image.grid_h) + " x " + std::to_string(image.grid_w) +
-         " patches, expected at least 1 x 1 and at most " +
-         std::to_string(vision.max_num_patches) + " patches");
+         " patches, expected at least 1 x 1 and at most " + std::to_string(vision.max_num_patches) +
+         " patches");
   }
   const size_t expected = static_cast<size_t>(image.max_num_patches) * patch_dim;
   if (image.patches.size() != expected) {
@@ -88,6 +90,21 @@ TorchEngine::TorchEngine(const EngineOptions& options)
   kv_token_capacity_ = options.kv_cache_bytes / kv_bytes_per_token_;
 }
 
+int64_t TorchEngine::weight_bytes() const {
+  return WeightBytes(decoder_->weights()) + vision_->weight_bytes() +
+         (compress_fusion_ ? compress_fusion_->weight_bytes() : 0);
+}
+
+int64_t TorchEngine::decode_weight_bytes() const {
+  return WeightBytes(decoder_->weights()) +
+         (compress_fusion_ ? compress_fusion_->fusion_weight_bytes() : 0);
+}
+
+int64_t TorchEngine::cross_kv_bytes_per_row() const {
+  if (!compress_fusion_) return 0;
+  return 2LL * config_.fusion.num_heads * config_.fusion.head_dim * c10::elementSize(dtype_);
+}
+
 std::vector<VisualFeatures> TorchEngine::EncodeImages(
     const std::vector<const preprocessing::PatchImage*>& images) {
   if (images.empty()) return {};
@@ -96,7 +113,8 @@ std::vector<VisualFeatures> TorchEngine::EncodeImages(
   std::vector<at::Tensor> patches;
   std::vector<int64_t> grid;
   for (size_t i = 0; i < images.size(); ++i) {
-    if (images[i] == nullptr) throw std::invalid_argument("images[" + std::to_string(i) + "]: null");
+    if (images[i] == nullptr)
+      throw std::invalid_argument("images[" + std::to_string(i) + "]: null");
     const auto& image = *images[i];
     CheckPatchImage(image, i, vision);
     patches.push_back(at::from_blob(const_cast<float*>(image.patches.data()),
@@ -111,7 +129,8 @@ std::vector<VisualFeatures> TorchEngine::EncodeImages(
   at::Tensor compressed;
   if (compress_fusion_) {
     const auto slots = at::arange(vision.max_num_patches, at::TensorOptions().device(device_));
-    const auto valid = slots.unsqueeze(0) < (grid_hw.select(1, 0) * grid_hw.select(1, 1)).unsqueeze(1);
+    const auto valid =
+        slots.unsqueeze(0) < (grid_hw.select(1, 0) * grid_hw.select(1, 1)).unsqueeze(1);
     compressed = compress_fusion_->Compress(visual, valid);
   }
   std::vector<VisualFeatures> features;
@@ -182,9 +201,9 @@ void TorchEngine::AddSequence(SequenceId id, std::vector<int32_t> prompt_tokens,
   }
   for (size_t i = 0; i < prompt_tokens.size(); ++i) {
     if (prompt_tokens[i] < 0 || prompt_tokens[i] >= config_.decoder.vocab_size) {
-      throw std::invalid_argument("prompt_tokens[" + std::to_string(i) + "]: " +
-                                  std::to_string(prompt_tokens[i]) + " is outside the vocabulary [0, " +
-                                  std::to_string(config_.decoder.vocab_size) + ")");
+      throw std::invalid_argument(
+          "prompt_tokens[" + std::to_string(i) + "]: " + std::to_string(prompt_tokens[i]) +
+          " is outside the vocabulary [0, " + std::to_string(config_.decoder.vocab_size) + ")");
     }
   }
   for (size_t i = 0; i < images.size(); ++i) {
@@ -212,8 +231,8 @@ void TorchEngine::AddSequence(SequenceId id, std::vector<int32_t> prompt_tokens,
     splice.push_back(image.impl()->splice_rows);
     if (compress_fusion_) valid.push_back(image.impl()->valid_rows);
   }
-  s.visual_rows = splice.empty() ? at::empty({0, config_.decoder.hidden_size}, options)
-                                 : at::cat(splice);
+  s.visual_rows =
+      splice.empty() ? at::empty({0, config_.decoder.hidden_size}, options) : at::cat(splice);
   if (compress_fusion_) {
     s.cross = compress_fusion_->CrossKv(
         valid.empty() ? at::empty({0, config_.decoder.hidden_size}, options) : at::cat(valid));

@@ -33,8 +33,12 @@ class TorchEngine : public Engine {
 
   // Decoder KV plus fusion self-attention KV bytes per token.
   int64_t kv_bytes_per_token() const { return kv_bytes_per_token_; }
-  // Bytes of the decoder weights as the engine holds them.
-  int64_t decoder_weight_bytes() const { return WeightBytes(decoder_->weights()); }
+  // Bytes of all weights as the engine holds them.
+  int64_t weight_bytes() const;
+  // Weight bytes one decode step reads: the decoder and the fusion layer.
+  int64_t decode_weight_bytes() const;
+  // Bytes of one sequence's fusion cross-attention K/V per visual row.
+  int64_t cross_kv_bytes_per_row() const;
 
  private:
   struct PlannedItem;

@@ -13,8 +13,8 @@ namespace auroraedge::model {
 struct TorchEngine::PlannedItem {
   SequenceId id = 0;
   SequenceState* state = nullptr;
-  int64_t offset = 0;              // first packed row
-  std::vector<int32_t> tokens;     // fed at positions num_computed ..
+  int64_t offset = 0;           // first packed row
+  std::vector<int32_t> tokens;  // fed at positions num_computed ..
   bool want_logits = true;
 };
 
@@ -24,8 +24,8 @@ std::vector<TorchEngine::PlannedItem> TorchEngine::Plan(const std::vector<StepIt
   int64_t offset = 0;
   for (size_t i = 0; i < items.size(); ++i) {
     const StepItem& item = items[i];
-    const std::string name = "items[" + std::to_string(i) + "] (sequence " +
-                             std::to_string(item.sequence) + ")";
+    const std::string name =
+        "items[" + std::to_string(i) + "] (sequence " + std::to_string(item.sequence) + ")";
     const auto it = sequences_.find(item.sequence);
     if (it == sequences_.end()) throw std::invalid_argument(name + ": unknown sequence");
     if (!seen.insert(item.sequence).second) {
@@ -53,10 +53,9 @@ std::vector<TorchEngine::PlannedItem> TorchEngine::Plan(const std::vector<StepIt
       planned.tokens = {item.decode_token};
     } else {
       if (item.num_tokens < 1 || s.num_computed + item.num_tokens > prompt_length) {
-        throw std::invalid_argument(name + ": num_tokens " + std::to_string(item.num_tokens) +
-                                    " must be in [1, " +
-                                    std::to_string(prompt_length - s.num_computed) +
-                                    "] (prompt tokens not yet computed)");
+        throw std::invalid_argument(
+            name + ": num_tokens " + std::to_string(item.num_tokens) + " must be in [1, " +
+            std::to_string(prompt_length - s.num_computed) + "] (prompt tokens not yet computed)");
       }
       planned.tokens.assign(s.prompt.begin() + s.num_computed,
                             s.prompt.begin() + s.num_computed + item.num_tokens);
@@ -103,7 +102,8 @@ at::Tensor TorchEngine::Splice(const PlannedItem& item, at::Tensor embedded,
     *fusion_cache = std::move(grown);
   }
   if (!visual_rows.empty()) {
-    embedded.index_copy_(0, index(visual_rows), s.visual_rows.index_select(0, index(visual_sources)));
+    embedded.index_copy_(0, index(visual_rows),
+                         s.visual_rows.index_select(0, index(visual_sources)));
   }
   return embedded;
 }
@@ -131,20 +131,23 @@ std::vector<StepOutput> TorchEngine::Step(const std::vector<StepItem>& items) {
   std::vector<FusionKv> fusion_caches(plan.size());
   for (size_t i = 0; i < plan.size(); ++i) {
     const auto length = static_cast<int64_t>(plan[i].tokens.size());
-    inputs.push_back(Splice(plan[i], embedded.narrow(0, plan[i].offset, length), &fusion_caches[i]));
+    inputs.push_back(
+        Splice(plan[i], embedded.narrow(0, plan[i].offset, length), &fusion_caches[i]));
   }
-  const auto hidden = decoder_->Forward(at::cat(inputs), at::tensor(positions, long_options).to(device_),
-                                        segments);
+  const auto hidden =
+      decoder_->Forward(at::cat(inputs), at::tensor(positions, long_options).to(device_), segments);
 
   std::vector<int64_t> logit_rows;
   for (const PlannedItem& item : plan) {
-    if (item.want_logits) logit_rows.push_back(item.offset + static_cast<int64_t>(item.tokens.size()) - 1);
+    if (item.want_logits)
+      logit_rows.push_back(item.offset + static_cast<int64_t>(item.tokens.size()) - 1);
   }
   at::Tensor logits;
   if (!logit_rows.empty()) {
-    logits = decoder_->Logits(hidden.index_select(0, at::tensor(logit_rows, long_options).to(device_)))
-                 .to(at::kCPU)
-                 .contiguous();
+    logits =
+        decoder_->Logits(hidden.index_select(0, at::tensor(logit_rows, long_options).to(device_)))
+            .to(at::kCPU)
+            .contiguous();
   }
 
   std::vector<StepOutput> outputs;

@@ -16,4 +16,6 @@ at::Tensor VisionEncoder::Encode(const at::Tensor& patches, const at::Tensor& gr
   return out;
 }
 
+int64_t VisionEncoder::weight_bytes() const { return ParameterBytes(module_); }
+
 }  // namespace auroraedge::model

@@ -19,6 +19,8 @@ class VisionEncoder {
   // padded rows zero.
   at::Tensor Encode(const at::Tensor& patches, const at::Tensor& grid_hw);
 
+  int64_t weight_bytes() const;
+
  private:
   torch::jit::Module module_;
   int64_t hidden_size_;

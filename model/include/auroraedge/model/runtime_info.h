@@ -8,13 +8,13 @@
 namespace auroraedge::model {
 
 struct RuntimeInfo {
-  std::string torch_version;    // e.g. "1.13.0"
+  std::string torch_version;  // e.g. "1.13.0"
   // Real path of the BLAS library LibTorch calls (the loaded libblas.so.3
   // resolved through the Debian alternatives symlinks), or "" when none is
   // loaded.
   std::string blas_library;
-  int intra_op_threads = 0;     // LibTorch's current intra-op thread count
-  int available_cores = 0;      // cores this process may run on
+  int intra_op_threads = 0;  // LibTorch's current intra-op thread count
+  int available_cores = 0;   // cores this process may run on
 };
 
 RuntimeInfo GetRuntimeInfo();
