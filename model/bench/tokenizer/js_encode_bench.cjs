@@ -1,6 +1,7 @@
 // The JavaScript reference's side of auroraedge-tokenizer-bench: encodes the
 // documents of a JSON file (an array of strings) with @lenml/tokenizers,
-// one after the other, and prints the time and the ids as JSON.
+// one after the other, and prints the wall and CPU seconds and the ids as
+// JSON.
 //
 //   node js_encode_bench.cjs <node_modules> <tokenizer.json> <documents.json>
 "use strict";
@@ -18,6 +19,9 @@ const documents = JSON.parse(fs.readFileSync(documentsPath, "utf8"));
 const options = { add_special_tokens: false };
 
 const start = process.hrtime.bigint();
+const cpuStart = process.cpuUsage();
 const ids = documents.map((text) => tokenizer.encode(text, options));
+const cpu = process.cpuUsage(cpuStart);
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-process.stdout.write(JSON.stringify({ seconds, ids }));
+const cpu_seconds = (cpu.user + cpu.system) / 1e6;
+process.stdout.write(JSON.stringify({ seconds, cpu_seconds, ids }));
