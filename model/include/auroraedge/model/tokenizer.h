@@ -6,6 +6,16 @@
 // added tokens matched before BPE. Encode and Decode give exactly the ids and
 // text of the reference implementation (HF tokenizers).
 //
+// Supported: normalizer NFC or none; pre_tokenizer Sequence[Split(Regex,
+// Isolated), ByteLevel(add_prefix_space false, use_regex false)]; model BPE
+// (merges as "a b" or ["a", "b"], ignore_merges); decoder ByteLevel;
+// post_processor ByteLevel or none; added tokens without lstrip, rstrip or
+// single_word. Anything else is refused at load. The Split regex runs on
+// PCRE2 with \s read as Unicode White_Space, as Oniguruma (HF's engine)
+// reads it. Tested against the JavaScript port of HF tokenizers on the Qwen
+// vocabulary (tests/tokenizer); the port itself departs from HF on U+0085,
+// U+FEFF and "'ſ", where this class follows HF.
+//
 // Threading: a loaded Tokenizer is immutable apart from an internal word
 // cache that is guarded; every const method is thread-safe, so one Tokenizer
 // can be shared by all threads of the server.
