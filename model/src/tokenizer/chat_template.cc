@@ -3,19 +3,35 @@
 #include <stdexcept>
 
 namespace auroraedge::model {
+namespace {
+
+std::vector<int32_t> Join(std::initializer_list<std::vector<int32_t>> parts) {
+  std::vector<int32_t> ids;
+  for (const auto& part : parts) ids.insert(ids.end(), part.begin(), part.end());
+  return ids;
+}
+
+}  // namespace
 
 ChatTemplate::ChatTemplate(const Tokenizer& tokenizer, int visual_tokens_per_image)
     : tokenizer_(&tokenizer),
-      visual_tokens_per_image_(visual_tokens_per_image),
-      im_start_(tokenizer.SpecialTokenId("<|im_start|>")),
-      im_end_(tokenizer.SpecialTokenId("<|im_end|>")),
-      vision_start_(tokenizer.SpecialTokenId("<|vision_start|>")),
       image_pad_(tokenizer.SpecialTokenId("<|image_pad|>")),
-      vision_end_(tokenizer.SpecialTokenId("<|vision_end|>")) {
+      vision_start_(tokenizer.SpecialTokenId("<|vision_start|>")),
+      vision_end_(tokenizer.SpecialTokenId("<|vision_end|>")),
+      im_end_(tokenizer.SpecialTokenId("<|im_end|>")) {
   if (visual_tokens_per_image <= 0) {
     throw std::invalid_argument("visual_tokens_per_image must be positive, got " +
                                 std::to_string(visual_tokens_per_image));
   }
+  const int32_t im_start = tokenizer.SpecialTokenId("<|im_start|>");
+  const auto text = [&](const char* words) { return tokenizer.Encode(words, false); };
+  system_start_ = Join({{im_start}, text("system\n")});
+  user_start_ = Join({{im_start}, text("user\n")});
+  turn_end_ = Join({{im_end_}, text("\n")});
+  assistant_start_ = Join({{im_start}, text("assistant\n")});
+  image_run_ = Join({{vision_start_},
+                     std::vector<int32_t>(static_cast<size_t>(visual_tokens_per_image), image_pad_),
+                     {vision_end_}});
 }
 
 std::vector<int32_t> ChatTemplate::Build(const ChatPrompt& prompt) const {
@@ -24,29 +40,19 @@ std::vector<int32_t> ChatTemplate::Build(const ChatPrompt& prompt) const {
                                 std::to_string(prompt.num_images));
   }
   std::vector<int32_t> ids;
-  const auto append_text = [&](std::string_view text, const std::string& field) {
-    const std::vector<int32_t> text_ids = tokenizer_->Encode(text, /*allow_special=*/false, field);
-    ids.insert(ids.end(), text_ids.begin(), text_ids.end());
+  const auto append = [&ids](const std::vector<int32_t>& part) {
+    ids.insert(ids.end(), part.begin(), part.end());
   };
   if (!prompt.system.empty()) {
-    ids.push_back(im_start_);
-    append_text("system\n", "template");
-    append_text(prompt.system, "system_prompt");
-    ids.push_back(im_end_);
-    append_text("\n", "template");
+    append(system_start_);
+    append(tokenizer_->Encode(prompt.system, /*allow_special=*/false, "system_prompt"));
+    append(turn_end_);
   }
-  ids.push_back(im_start_);
-  append_text("user\n", "template");
-  for (int image = 0; image < prompt.num_images; ++image) {
-    ids.push_back(vision_start_);
-    ids.insert(ids.end(), visual_tokens_per_image_, image_pad_);
-    ids.push_back(vision_end_);
-  }
-  append_text(prompt.user, "prompt");
-  ids.push_back(im_end_);
-  append_text("\n", "template");
-  ids.push_back(im_start_);
-  append_text("assistant\n", "template");
+  append(user_start_);
+  for (int image = 0; image < prompt.num_images; ++image) append(image_run_);
+  append(tokenizer_->Encode(prompt.user, /*allow_special=*/false, "prompt"));
+  append(turn_end_);
+  append(assistant_start_);
   return ids;
 }
 

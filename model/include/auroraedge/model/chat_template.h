@@ -55,12 +55,16 @@ class ChatTemplate {
 
  private:
   const Tokenizer* tokenizer_;
-  int visual_tokens_per_image_;
-  int32_t im_start_;
-  int32_t im_end_;
-  int32_t vision_start_;
   int32_t image_pad_;
+  int32_t vision_start_;
   int32_t vision_end_;
+  int32_t im_end_;
+  // The template's fixed parts, encoded once.
+  std::vector<int32_t> system_start_;     // <|im_start|>system\n
+  std::vector<int32_t> user_start_;       // <|im_start|>user\n
+  std::vector<int32_t> turn_end_;         // <|im_end|>\n
+  std::vector<int32_t> assistant_start_;  // <|im_start|>assistant\n
+  std::vector<int32_t> image_run_;        // <|vision_start|><|image_pad|>...<|vision_end|>
 };
 
 }  // namespace auroraedge::model
