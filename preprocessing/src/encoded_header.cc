@@ -61,6 +61,20 @@ bool IsStandaloneMarker(uint8_t marker) {
   return marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7);
 }
 
+// Each progressive scan makes libjpeg walk every block of the image again, and
+// an all-zero scan takes a few bytes: a small file with very many scans can
+// keep a worker busy for minutes. Real encoders write about ten.
+constexpr int kMaxJpegScans = 1000;
+
+size_t CountScans(std::string_view bytes, size_t first_scan_offset) {
+  size_t scans = 0;
+  for (size_t at = first_scan_offset; (at = bytes.find("\xFF\xDA", at)) != std::string_view::npos;
+       at += 2) {
+    ++scans;
+  }
+  return scans;
+}
+
 bool HasEndAfterScan(std::string_view bytes, size_t scan_offset) {
   // Inside entropy-coded data 0xFF is always followed by 0x00 or a restart
   // marker, so FF D9 after the first scan can only be the end-of-image marker.
@@ -104,6 +118,11 @@ EncodedHeader ReadJpegHeader(std::string_view bytes, int image_index) {
     }
     if (*marker == 0xDA) {  // start of scan
       if (!header) RejectField(image_index, kField, "JPEG scan data before its frame header");
+      if (CountScans(bytes, offset) > kMaxJpegScans) {
+        RejectField(image_index, kField,
+                    "JPEG has more than " + std::to_string(kMaxJpegScans) +
+                        " scans (a limit against decoding-time bombs)");
+      }
       header->truncated = !HasEndAfterScan(bytes, offset + 2 + *length);
       return *header;
     }

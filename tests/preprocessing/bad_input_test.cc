@@ -154,6 +154,17 @@ TEST_CASE("a TIFF directory that repeats the image size is refused") {
                   "images[0].encoded: TIFF directory repeats the image width or length");
 }
 
+TEST_CASE("JPEGs with too many progressive scans are refused") {
+  // A start-of-scan segment for one component with an empty scan body.
+  const std::string scan = std::string("\xFF\xDA\x00\x08\x01\x01\x00\x00\x3F\x00", 10);
+  std::string jpeg = JpegHeaderOnly(64, 64);
+  for (int i = 0; i < 1001; ++i) jpeg += scan;
+  jpeg += "\xFF\xD9";
+  RequireRejected(EncodedSource(jpeg),
+                  "images[0].encoded: JPEG has more than 1000 scans (a limit against decoding-time "
+                  "bombs)");
+}
+
 TEST_CASE("the pixel limit is config.max_pixels") {
   pre::PreprocessConfig config;
   config.max_pixels = 64 * 47;
