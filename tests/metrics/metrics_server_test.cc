@@ -8,6 +8,7 @@ namespace auroraedge::server {
 namespace {
 
 using testing::HttpGet;
+using testing::HttpRequest;
 
 TEST_CASE("the metrics endpoint serves the current metrics over HTTP") {
   Metrics metrics;
@@ -21,6 +22,22 @@ TEST_CASE("the metrics endpoint serves the current metrics over HTTP") {
         std::string::npos);
   CHECK(response.find("auroraedge_process_resident_memory_bytes ") != std::string::npos);
   CHECK(response.find("auroraedge_build_info{") != std::string::npos);
+}
+
+TEST_CASE("the metrics endpoint answers HEAD, other paths and methods as HTTP says") {
+  Metrics metrics;
+  MetricsServer server(metrics, ":0");
+  const std::string with_query = HttpGet(server.port(), "/metrics?name[]=x");
+  CHECK(with_query.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(with_query.find("Content-Type: text/plain; version=0.0.4") != std::string::npos);
+
+  const std::string head = HttpRequest(server.port(), "HEAD", "/metrics");
+  CHECK(head.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(head.find("auroraedge_") == std::string::npos);
+
+  CHECK(HttpGet(server.port(), "/other").rfind("HTTP/1.1 404", 0) == 0);
+  CHECK(HttpRequest(server.port(), "POST", "/metrics").rfind("HTTP/1.1 405", 0) == 0);
+  CHECK(HttpRequest(server.port(), "GET", "").rfind("HTTP/1.1 400", 0) == 0);
 }
 
 TEST_CASE("the metrics endpoint stops with its server") {

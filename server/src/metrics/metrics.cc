@@ -200,8 +200,8 @@ void Metrics::RecordLoad(const LoadRecord& load) {
 
 std::string Metrics::Serialize() const {
   std::vector<prometheus::MetricFamily> families;
-  for (const auto& weak : impl_->collectables()) {
-    auto collected = weak.lock()->Collect();
+  for (const auto& collectable : impl_->collectables()) {
+    auto collected = collectable->Collect();
     families.insert(families.end(), collected.begin(), collected.end());
   }
   return prometheus::TextSerializer().Serialize(families);

@@ -1,7 +1,6 @@
 #pragma once
 
-// Metrics' private state: the prometheus-cpp registry and families. Shared by
-// metrics.cc and metrics_server.cc only.
+// Metrics' private state: the prometheus-cpp registry and families.
 
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
@@ -23,8 +22,8 @@ namespace auroraedge::server {
 struct Metrics::Impl {
   Impl();
 
-  // What the exposer serves, in order.
-  std::vector<std::weak_ptr<prometheus::Collectable>> collectables() const {
+  // Everything /metrics serves, in order.
+  std::vector<std::shared_ptr<const prometheus::Collectable>> collectables() const {
     return {registry, process};
   }
   std::string model() const;

@@ -1,32 +1,47 @@
 #include "auroraedge/server/metrics_server.h"
 
-#include <prometheus/exposer.h>
-
 #include <stdexcept>
 
-#include "metrics_impl.h"
+#include "http_listener.h"
 
 namespace auroraedge::server {
 namespace {
 
-// "host:port" or "[v6]:port" with a numeric port.
-void ValidateListenAddress(const std::string& address) {
+struct HostPort {
+  std::string host;  // "" : every interface
+  std::string port;
+};
+
+// "host:port", "[v6]:port" or ":port" with a numeric port.
+HostPort ParseListenAddress(const std::string& address) {
   const size_t colon = address.rfind(':');
   const std::string port = colon == std::string::npos ? "" : address.substr(colon + 1);
   const bool numeric = !port.empty() && port.size() <= 5 &&
                        port.find_first_not_of("0123456789") == std::string::npos;
   if (!numeric || std::stoi(port) > 65535) {
     throw std::invalid_argument(
-        "metrics listen address must be host:port with a port in "
-        "0..65535, or \"off\"; got \"" +
+        "metrics listen address must be host:port with a port in 0..65535, or \"off\"; got \"" +
         address + "\"");
   }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return {host, port};
+}
+
+HttpResponse Route(const Metrics& metrics, const std::string& path) {
+  if (path == "/metrics") {
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics.Serialize()};
+  }
+  if (path == "/") return {200, "text/plain; charset=utf-8", "AuroraEdge Serve: see /metrics\n"};
+  return {404, "text/plain; charset=utf-8", "not found; the metrics are at /metrics\n"};
 }
 
 }  // namespace
 
 struct MetricsServer::Impl {
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<HttpListener> listener;
 };
 
 bool MetricsServer::IsDisabled(const std::string& listen_address) {
@@ -35,22 +50,18 @@ bool MetricsServer::IsDisabled(const std::string& listen_address) {
 
 MetricsServer::MetricsServer(const Metrics& metrics, const std::string& listen_address)
     : impl_(std::make_unique<Impl>()) {
-  ValidateListenAddress(listen_address);
+  const HostPort address = ParseListenAddress(listen_address);
   try {
-    impl_->exposer = std::make_unique<prometheus::Exposer>(listen_address);
+    impl_->listener = std::make_unique<HttpListener>(
+        address.host, address.port,
+        [&metrics](const std::string& path) { return Route(metrics, path); });
   } catch (const std::exception& e) {
     throw std::runtime_error("metrics: cannot listen on \"" + listen_address + "\": " + e.what());
-  }
-  for (const auto& collectable : metrics.impl().collectables()) {
-    impl_->exposer->RegisterCollectable(collectable);
   }
 }
 
 MetricsServer::~MetricsServer() = default;
 
-int MetricsServer::port() const {
-  const std::vector<int> ports = impl_->exposer->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
-}
+int MetricsServer::port() const { return impl_->listener->port(); }
 
 }  // namespace auroraedge::server

@@ -21,8 +21,6 @@ namespace auroraedge::server {
 
 class Metrics {
  public:
-  struct Impl;
-
   // Registers every metric family and sets auroraedge_build_info.
   Metrics();
   ~Metrics();
@@ -45,10 +43,8 @@ class Metrics {
   // Every metric in Prometheus' text exposition format: what /metrics serves.
   std::string Serialize() const;
 
-  // For MetricsServer, which registers the collectables with its exposer.
-  const Impl& impl() const { return *impl_; }
-
  private:
+  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

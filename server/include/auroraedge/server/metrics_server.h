@@ -1,7 +1,8 @@
 #pragma once
 
 // The HTTP endpoint Prometheus scrapes (`GET /metrics`), on an address and
-// port of its own, apart from the gRPC port. No prometheus header here.
+// port of its own, apart from the gRPC port. Serves one request at a time on
+// a thread of its own.
 
 #include <memory>
 #include <string>
@@ -15,9 +16,9 @@ class MetricsServer {
   // The off switch: "" or "off" as the listen address.
   static bool IsDisabled(const std::string& listen_address);
 
-  // Serves `metrics` on `listen_address` ("host:port"; port 0 picks a free
-  // one). Throws std::invalid_argument for an address without a port and
-  // std::runtime_error naming the address when it cannot be bound.
+  // Serves `metrics` on `listen_address` ("host:port", "[v6]:port" or
+  // ":port" for every interface; port 0 picks a free one). Throws std::invalid_argument for an
+  // address without a port and std::runtime_error naming the address when it cannot be bound.
   // `metrics` must outlive the server.
   MetricsServer(const Metrics& metrics, const std::string& listen_address);
   ~MetricsServer();  // stops serving
