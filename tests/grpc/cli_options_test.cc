@@ -100,6 +100,17 @@ TEST_CASE("the request carries what the command line asked for") {
   CHECK(request.sampling().stop_size() == 2);
 }
 
+TEST_CASE("tokenize and detokenize take the tokenizer file and their own switch") {
+  const CliArgs tokenize = ParseCliArgs({"tokenize", "--tokenizer", "tok.json", "--allow-special"});
+  CHECK(tokenize.command == CliCommand::kTokenize);
+  CHECK(tokenize.tokenizer.tokenizer_path == "tok.json");
+  CHECK(tokenize.tokenizer.allow_special);
+  const CliArgs detokenize =
+      ParseCliArgs({"detokenize", "--tokenizer", "tok.json", "--skip-special"});
+  CHECK(detokenize.command == CliCommand::kDetokenize);
+  CHECK(detokenize.tokenizer.skip_special);
+}
+
 TEST_CASE("bad command lines name the option") {
   RequireUsageError({"generate", "--image", "a.png"}, "--prompt is required");
   RequireUsageError({"generate", "--width", "3", "--prompt", "p"},
@@ -113,6 +124,9 @@ TEST_CASE("bad command lines name the option") {
                     "--temperature: 'hot' is not a number");
   RequireUsageError({"generate", "--prompt", "p", "--priority", "urgent"}, "--priority: 'urgent'");
   RequireUsageError({"launch"}, "unknown command 'launch'");
+  RequireUsageError({"tokenize"}, "--tokenizer FILE is required");
+  RequireUsageError({"detokenize", "--tokenizer", "t.json", "--allow-special"},
+                    "unknown option --allow-special");
   RequireUsageError({"health", "--prompt", "p"}, "unknown option --prompt");
   GenerateArgs missing;
   missing.prompt = "p";

@@ -119,6 +119,7 @@ int RunInfo(const CliArgs& args) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
   (void)google::protobuf::util::MessageToJsonString(info, &json, options);
   std::cout << json;
   return kCliOk;

@@ -1,10 +1,12 @@
-// auroraedge-cli: health, info and generate against an auroraedge-server.
+// auroraedge-cli: health, info and generate against an auroraedge-server;
+// tokenize and detokenize with a tokenizer.json, offline.
 // Usage and exit codes: see CliUsage() (cli_options.cc) or --help.
 
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "auroraedge/model/tokenize_command.h"
 #include "cli_commands.h"
 #include "cli_options.h"
 
@@ -20,6 +22,14 @@ int CliMain(int argc, char** argv) {
         return RunInfo(args);
       case CliCommand::kGenerate:
         return RunGenerate(args);
+      case CliCommand::kTokenize:
+        return model::RunTokenizeCommand(args.tokenizer.tokenizer_path,
+                                         args.tokenizer.allow_special, std::cin, std::cout,
+                                         std::cerr);
+      case CliCommand::kDetokenize:
+        return model::RunDetokenizeCommand(args.tokenizer.tokenizer_path,
+                                           args.tokenizer.skip_special, std::cin, std::cout,
+                                           std::cerr);
       case CliCommand::kHelp:
       default:
         std::cout << CliUsage();

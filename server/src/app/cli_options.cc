@@ -125,12 +125,40 @@ bool ParseGenerateOption(const std::string& option, ArgCursor& cursor, GenerateA
   return true;
 }
 
+bool ParseTokenizerOption(const std::string& option, ArgCursor& cursor, CliCommand command,
+                          TokenizerArgs& out) {
+  if (option == "--tokenizer") {
+    out.tokenizer_path = cursor.Value(option);
+  } else if (option == "--allow-special" && command == CliCommand::kTokenize) {
+    out.allow_special = true;
+  } else if (option == "--skip-special" && command == CliCommand::kDetokenize) {
+    out.skip_special = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool ParseCommandOption(const std::string& option, ArgCursor& cursor, CliArgs& out) {
+  switch (out.command) {
+    case CliCommand::kGenerate:
+      return ParseGenerateOption(option, cursor, out.generate);
+    case CliCommand::kTokenize:
+    case CliCommand::kDetokenize:
+      return ParseTokenizerOption(option, cursor, out.command, out.tokenizer);
+    default:
+      return false;
+  }
+}
+
 CliCommand ParseCommand(const std::string& name) {
   if (name == "health") return CliCommand::kHealth;
   if (name == "info") return CliCommand::kInfo;
   if (name == "generate") return CliCommand::kGenerate;
+  if (name == "tokenize") return CliCommand::kTokenize;
+  if (name == "detokenize") return CliCommand::kDetokenize;
   if (name == "help") return CliCommand::kHelp;
-  throw UsageError("unknown command '" + name + "' (health, info, generate)");
+  throw UsageError("unknown command '" + name + "' (health, info, generate, tokenize, detokenize)");
 }
 
 void CheckComplete(const CliArgs& args) {
@@ -142,6 +170,11 @@ void CheckComplete(const CliArgs& args) {
                          ": needs --width, --height and --pixel-format");
       }
     }
+  }
+  const bool tokenizer_command =
+      args.command == CliCommand::kTokenize || args.command == CliCommand::kDetokenize;
+  if (tokenizer_command && args.tokenizer.tokenizer_path.empty()) {
+    throw UsageError("--tokenizer FILE is required");
   }
 }
 
@@ -165,8 +198,7 @@ CliArgs ParseCliArgs(const std::vector<std::string>& args) {
       if (have_command) throw UsageError("unexpected argument '" + arg + "'");
       out.command = ParseCommand(arg);
       have_command = true;
-    } else if (!(out.command == CliCommand::kGenerate &&
-                 ParseGenerateOption(arg, cursor, out.generate))) {
+    } else if (!ParseCommandOption(arg, cursor, out)) {
       throw UsageError("unknown option " + arg + (have_command ? "" : " (before the command)"));
     }
   }
@@ -194,12 +226,18 @@ Commands:
       --seed S  --stop TEXT (repeatable)
       --priority line-critical|normal|background
       --request-id ID
+  tokenize --tokenizer FILE [--allow-special]
+                        each line of stdin -> one JSON array of token ids (special-token
+                        text is read as special tokens only with --allow-special)
+  detokenize --tokenizer FILE [--skip-special]
+                        each JSON array of ids on stdin -> one line of text
 
 Exit codes:
   0  success (health: SERVING)
   1  the server answered with an error status (printed to stderr), or health is not SERVING
   2  bad command line or unreadable input file
   3  the server is unreachable, loading or draining (UNAVAILABLE), or the deadline passed
+  tokenize/detokenize: 0 success, 1 at the first bad input line, 2 the tokenizer cannot be loaded
 )";
 }
 

@@ -47,13 +47,20 @@ struct GenerateArgs {
   std::string request_id;
 };
 
-enum class CliCommand { kHelp, kHealth, kInfo, kGenerate };
+struct TokenizerArgs {
+  std::string tokenizer_path;
+  bool allow_special = false;  // tokenize: special-token text becomes special tokens
+  bool skip_special = false;   // detokenize: special tokens are left out of the text
+};
+
+enum class CliCommand { kHelp, kHealth, kInfo, kGenerate, kTokenize, kDetokenize };
 
 struct CliArgs {
   CliCommand command = CliCommand::kHelp;
   std::string address = "127.0.0.1:50051";
   int64_t deadline_ms = 0;  // 0: none for generate, 10 s for health and info
   GenerateArgs generate;
+  TokenizerArgs tokenizer;
 };
 
 // Throws UsageError.
