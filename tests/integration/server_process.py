@@ -1,0 +1,93 @@
+"""Runs the real auroraedge-server binary on a free loopback port."""
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from aurora_client import SERVING, Client
+
+SERVER_BIN = os.environ["AURORAEDGE_TEST_SERVER"]
+MODEL_DIR = os.environ["AURORAEDGE_TEST_MODEL"]
+START_TIMEOUT_S = float(os.environ.get("AURORAEDGE_TEST_START_TIMEOUT", "600"))
+
+
+class ServerProcess:
+    """One server process; its log lines are collected as they come."""
+
+    def __init__(self, *extra_args, model_dir=MODEL_DIR):
+        self.args = [SERVER_BIN, "--listen", "127.0.0.1:0", "--metrics-listen", "off",
+                     "--model", model_dir, "--threads", "2", *extra_args]
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, errors="replace")
+        self.stderr_lines = []
+        self.stdout_lines = []
+        self._port_found = threading.Event()
+        self.port = None
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.process.stderr, self.stderr_lines, True),
+                             daemon=True),
+            threading.Thread(target=self._read, args=(self.process.stdout, self.stdout_lines, False),
+                             daemon=True)]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, stream, lines, look_for_port):
+        for line in stream:
+            lines.append(line.rstrip("\n"))
+            match = look_for_port and re.search(r"listening on \S+ \(port (\d+)\)", line)
+            if match:
+                self.port = int(match.group(1))
+                self._port_found.set()
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def log(self):
+        return "\n".join(self.stderr_lines)
+
+    def wait_port(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not self._port_found.wait(0.1):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"server did not start listening:\n{self.log()}")
+
+    def wait_serving(self, timeout=START_TIMEOUT_S):
+        self.wait_port()
+        client = Client(self.address)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"server exited with {self.process.returncode}:\n{self.log()}")
+                try:
+                    if client.health(timeout=2) == SERVING:
+                        return
+                except Exception:  # noqa: BLE001 - not up yet
+                    pass
+                time.sleep(0.2)
+        finally:
+            client.close()
+        raise AssertionError(f"server not SERVING after {timeout} s:\n{self.log()}")
+
+    def terminate(self, sig=signal.SIGTERM, timeout=120):
+        """Sends `sig` and returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"server did not exit within {timeout} s:\n{self.log()}")
+        for reader in self._readers:
+            reader.join(5)
+        return code
+
+    def wait_exit(self, timeout=60):
+        code = self.process.wait(timeout)
+        for reader in self._readers:
+            reader.join(5)
+        return code

@@ -1,0 +1,147 @@
+"""Start-up and shutdown of the real server process: drain on SIGTERM,
+UNAVAILABLE while draining, a full queue, and start-up errors."""
+import json
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import grpc
+import pytest
+
+import images
+from aurora_client import NOT_SERVING, Client, check_token_count, pb, split_responses
+from server_process import MODEL_DIR, SERVER_BIN, ServerProcess
+
+
+def long_request(max_new_tokens=900):
+    return pb.GenerateRequest(
+        images=[pb.Image(encoded=images.encoded("PNG"))], prompt="Describe the plate.",
+        sampling=pb.SamplingParams(max_new_tokens=max_new_tokens, temperature=1.0, seed=7))
+
+
+def test_sigterm_drains_in_flight_streams_then_exits_zero():
+    # One sequence at a time: the later streams wait in the queue, so they
+    # are surely in flight when the signal comes.
+    server = ServerProcess("--drain-timeout-ms", "120000", "--max-running-sequences", "1")
+    server.wait_serving()
+    client = Client(server.address)
+    calls = [client.generate_stream(long_request()) for _ in range(6)]
+    first = next(iter(calls[0]))
+    assert first.HasField("chunk")
+
+    finished = {}
+
+    def consume(index, call):
+        responses = [first] if index == 0 else []
+        responses += list(call)
+        finished[index] = (time.monotonic(), responses)
+
+    consumers = [threading.Thread(target=consume, args=(i, c)) for i, c in enumerate(calls)]
+    for consumer in consumers:
+        consumer.start()
+    server.process.send_signal(signal.SIGTERM)
+    late = Client(server.address)
+    try:
+        with pytest.raises(grpc.RpcError) as refused:
+            for _ in range(500):  # until the drain has begun
+                late.generate(long_request(1), timeout=30)
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        refused_at = time.monotonic()
+        try:
+            assert late.health(timeout=5) == NOT_SERVING
+        except grpc.RpcError as error:  # the server may already be gone
+            assert error.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        late.close()
+
+    for consumer in consumers:
+        consumer.join(300)
+    assert len(finished) == len(calls)
+    for _, responses in finished.values():
+        chunks, final = split_responses(responses)
+        assert final.finish_reason in (pb.FINISH_REASON_STOP, pb.FINISH_REASON_LENGTH)
+        check_token_count(chunks, final)
+    assert max(t for t, _ in finished.values()) > refused_at, "no stream was in flight"
+    client.close()
+    assert server.wait_exit(120) == 0, server.log()
+    assert "draining" in server.log()
+
+
+def test_sigint_on_an_idle_server_exits_zero():
+    server = ServerProcess()
+    server.wait_serving()
+    assert server.terminate(signal.SIGINT) == 0, server.log()
+
+
+def test_full_queue_is_resource_exhausted():
+    server = ServerProcess("--max-waiting-requests", "1", "--max-running-sequences", "1")
+    server.wait_serving()
+    client = Client(server.address)
+    calls = [client.generate_stream(long_request(64)) for _ in range(8)]
+    codes = []
+    for call in calls:
+        try:
+            for _ in call:
+                pass
+            codes.append(grpc.StatusCode.OK)
+        except grpc.RpcError as error:
+            codes.append(error.code())
+            if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                assert "queue" in error.details() or "waiting" in error.details()
+    client.close()
+    assert grpc.StatusCode.RESOURCE_EXHAUSTED in codes, codes
+    assert grpc.StatusCode.OK in codes, codes
+    assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}, codes
+    assert server.terminate() == 0, server.log()
+
+
+def run_server(*args, timeout=120):
+    return subprocess.run([SERVER_BIN, "--listen", "127.0.0.1:0", "--metrics-listen", "off", *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_missing_model_dir_names_the_file_and_fails():
+    result = run_server("--model", "/nonexistent/model-dir")
+    assert result.returncode != 0
+    assert "/nonexistent/model-dir" in result.stderr
+
+
+def test_broken_model_dir_names_the_file_and_fails(tmp_path):
+    broken = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, broken)
+    config = json.loads((broken / "config.json").read_text())
+    del config["decoder"]
+    (broken / "config.json").write_text(json.dumps(config))
+    result = run_server("--model", str(broken), "--verify-checksums", "false")
+    assert result.returncode != 0
+    assert "config.json" in result.stderr
+
+
+def test_bad_option_fails_with_its_name():
+    result = run_server("--model", MODEL_DIR, "--threads", "lots")
+    assert result.returncode == 2
+    assert "--threads" in result.stderr
+
+
+def test_help_lists_options_with_defaults_and_env():
+    result = run_server("--help")
+    assert result.returncode == 0
+    for option in ("--listen", "--model", "--config", "--metrics-listen", "--log-format", "--threads"):
+        assert option in result.stdout
+    assert "AURORAEDGE_LISTEN" in result.stdout
+
+
+def test_json_logs_and_config_file(tmp_path):
+    config = tmp_path / "server.json"
+    config.write_text(json.dumps({"log_format": "json", "max_waiting_requests": 3}))
+    server = ServerProcess("--config", str(config))
+    server.wait_serving()
+    client = Client(server.address)
+    assert client.info().limits.max_waiting_requests == 3
+    client.close()
+    assert server.terminate() == 0
+    records = [json.loads(line) for line in server.stderr_lines if line.startswith("{")]
+    assert records and all("message" in r and "level" in r for r in records)
+    assert any("SERVING" in r["message"] for r in records)

@@ -1,0 +1,123 @@
+"""Health, model info and streamed Generate through Python's grpcio."""
+import grpc
+import pytest
+
+import images
+from aurora_client import SERVING, check_token_count, pb, split_responses
+
+
+def request(prompt="Is the plate scratched?", **sampling):
+    sampling.setdefault("max_new_tokens", 8)
+    sampling.setdefault("temperature", 0.0)
+    return pb.GenerateRequest(
+        images=[pb.Image(encoded=images.encoded("PNG"))], prompt=prompt,
+        sampling=pb.SamplingParams(**sampling))
+
+
+def test_health_is_serving(client):
+    assert client.health() == SERVING
+
+
+def test_model_info_describes_model_limits_build_and_kv(model_info):
+    assert model_info.name
+    assert model_info.version
+    limits = model_info.limits
+    assert limits.max_images_per_request >= 1
+    assert limits.max_patches_per_image >= 1
+    assert limits.patch_size == 16
+    assert limits.context_length > 0
+    assert limits.max_prompt_bytes > 0
+    assert model_info.architecture.path in ("compressed", "baseline")
+    assert model_info.architecture.vocab_size > 0
+    assert model_info.build.server_version
+    assert model_info.build.grpc_version.startswith("1.")
+    assert model_info.runtime.intra_op_threads == 2
+    assert model_info.kv_cache.tokens_total > 0
+    assert model_info.kv_cache.tokens_used <= model_info.kv_cache.tokens_total
+
+
+def test_generate_streams_chunks_then_one_final(client):
+    req = request(max_new_tokens=6)
+    req.request_id = "py-stream-1"
+    responses = client.generate(req)
+    chunks, final = split_responses(responses)
+    assert all(r.request_id == "py-stream-1" for r in responses)
+    assert final.finish_reason in (pb.FINISH_REASON_STOP, pb.FINISH_REASON_LENGTH)
+    check_token_count(chunks, final)
+    assert 1 <= final.completion_tokens <= 6
+    if final.finish_reason == pb.FINISH_REASON_LENGTH:
+        assert final.completion_tokens == 6
+    assert final.images == 1
+    assert final.prompt_tokens > 0
+    t = final.timings
+    assert t.total_seconds > 0
+    assert 0 < t.time_to_first_token_seconds <= t.total_seconds
+    for stage in (t.queued_seconds, t.preprocessing_seconds, t.vision_seconds,
+                  t.prefill_seconds, t.decode_seconds):
+        assert 0 <= stage <= t.total_seconds
+
+
+def test_greedy_answers_repeat_and_server_makes_up_request_ids(client):
+    first = client.generate(request())
+    second = client.generate(request())
+    ids = lambda rs: [t for r in rs if r.HasField("chunk") for t in r.chunk.token_ids]  # noqa: E731
+    assert ids(first) == ids(second)
+    assert first[0].request_id and first[0].request_id != second[0].request_id
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "TIFF"])
+def test_every_encoding_is_accepted(client, fmt):
+    req = request(max_new_tokens=1)
+    req.images[0].encoded = images.encoded(fmt)
+    _, final = split_responses(client.generate(req))
+    assert final.images == 1
+
+
+@pytest.mark.parametrize("pixel_format", ["MONO8", "RGB8", "BGR8", "BAYER_RG8"])
+def test_every_raw_format_with_padding_and_roi_is_accepted(client, pixel_format):
+    data, width, height, stride = images.raw_bytes(pixel_format)
+    padded_stride = stride + 16
+    data, width, height, stride = images.raw_bytes(pixel_format, stride=padded_stride)
+    req = request(max_new_tokens=1)
+    req.images[0].CopyFrom(pb.Image(
+        raw=pb.RawFrame(data=data, width=width, height=height, stride=stride,
+                        pixel_format=pb.PixelFormat.Value("PIXEL_FORMAT_" + pixel_format)),
+        roi=pb.RegionOfInterest(x=8, y=4, width=48, height=32)))
+    _, final = split_responses(client.generate(req))
+    assert final.images == 1
+
+
+def test_several_images_and_a_system_prompt(client, model_info):
+    count = min(2, model_info.limits.max_images_per_request)
+    req = request(max_new_tokens=2)
+    del req.images[:]
+    for fmt in ["PNG", "JPEG"][:count]:
+        req.images.add(encoded=images.encoded(fmt))
+    req.system_prompt = "You inspect metal plates."
+    req.priority = pb.PRIORITY_LINE_CRITICAL
+    _, final = split_responses(client.generate(req))
+    assert final.images == count
+
+
+def test_max_new_tokens_bounds_the_answer(client):
+    _, final = split_responses(client.generate(request(max_new_tokens=1)))
+    assert final.completion_tokens == 1
+
+
+def test_cancel_mid_stream_leaves_the_server_serving(client):
+    call = client.generate_stream(request(max_new_tokens=200))
+    next(iter(call))
+    call.cancel()
+    with pytest.raises(grpc.RpcError) as error:
+        for _ in call:
+            pass
+    assert error.value.code() == grpc.StatusCode.CANCELLED
+    assert client.health() == SERVING
+    split_responses(client.generate(request(max_new_tokens=1)))
+
+
+def test_deadline_exceeded(client):
+    with pytest.raises(grpc.RpcError) as error:
+        client.generate(request(max_new_tokens=500), timeout=0.05)
+    assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    split_responses(client.generate(request(max_new_tokens=1)))
