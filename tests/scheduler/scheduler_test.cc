@@ -118,6 +118,7 @@ TEST_CASE("Scheduler: admission reserves prompt + max_new_tokens and never over-
   for (SequenceId id = 1; id <= 4; ++id)
     REQUIRE(scheduler.Add(Spec(id, 60, 40)).ok());  // 7 blocks each
   const StepPlan plan = scheduler.Plan(Clock::now());
+  CHECK(plan.admitted == std::vector<SequenceId>{1, 2});
   CHECK(scheduler.num_running() == 2);
   CHECK(scheduler.num_waiting() == 2);
   CHECK(scheduler.kv_tokens_reserved() == 224);
@@ -185,6 +186,7 @@ TEST_CASE("Scheduler: images go preprocessing -> vision batch -> prefill") {
   REQUIRE(scheduler.Add(Spec(3, 80, 4, 1)).ok());
   const Clock::time_point t0 = Clock::now();
   StepPlan plan = scheduler.Plan(t0);
+  CHECK(plan.admitted == std::vector<SequenceId>{1, 2, 3});
   CHECK(plan.to_preprocess == std::vector<SequenceId>{1, 2, 3});
   CHECK_FALSE(plan.has_work());
 

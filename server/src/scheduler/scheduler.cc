@@ -131,6 +131,7 @@ void Scheduler::Admit(StepPlan& plan) {
     waiting_.erase(waiting_.begin());
     --num_waiting_;
     running_.push_back(id);
+    plan.admitted.push_back(id);
     if (entry.spec.num_images > 0) {
       entry.phase = RequestPhase::kPreprocessing;
       plan.to_preprocess.push_back(id);

@@ -21,6 +21,8 @@ struct PrefillChunk {
 struct StepPlan {
   // Ended by cancel or deadline since the last plan; their KV is already free.
   std::vector<EndedRequest> ended;
+  // Admitted (KV reserved) in this plan, in admission order.
+  std::vector<SequenceId> admitted;
   // Admitted with images: their preprocessing starts now.
   std::vector<SequenceId> to_preprocess;
   // Requests whose images are encoded in this step's vision batch; they are
