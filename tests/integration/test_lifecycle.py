@@ -1,11 +1,13 @@
 """Start-up and shutdown of the real server process: drain on SIGTERM,
 UNAVAILABLE while draining, a full queue, and start-up errors."""
 import json
+import re
 import shutil
 import signal
 import subprocess
 import threading
 import time
+import urllib.request
 
 import grpc
 import pytest
@@ -145,3 +147,17 @@ def test_json_logs_and_config_file(tmp_path):
     records = [json.loads(line) for line in server.stderr_lines if line.startswith("{")]
     assert records and all("message" in r and "level" in r for r in records)
     assert any("SERVING" in r["message"] for r in records)
+
+
+def test_metrics_endpoint_counts_grpc_calls():
+    server = ServerProcess("--metrics-listen", "127.0.0.1:0")
+    server.wait_serving()
+    client = Client(server.address)
+    client.info()
+    client.close()
+    ports = [re.search(r"/metrics \(port (\d+)\)", line) for line in server.stderr_lines]
+    port = next(int(m.group(1)) for m in ports if m)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    assert re.search(r'auroraedge_\w+\{[^}]*method="GetModelInfo"', text), text[:2000]
+    assert server.terminate() == 0, server.log()
