@@ -121,3 +121,15 @@ def test_deadline_exceeded(client):
         client.generate(request(max_new_tokens=500), timeout=0.05)
     assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     split_responses(client.generate(request(max_new_tokens=1)))
+
+
+def test_reflection_lists_the_services(server, client):
+    # ServerReflectionRequest{list_services: ""} is field 7, length 0; the
+    # answer's ListServiceResponse carries the names as plain strings.
+    call = client.channel.stream_stream(
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        request_serializer=lambda raw: raw, response_deserializer=lambda raw: raw)
+    answers = list(call(iter([b"\x3a\x00"]), timeout=10))
+    assert len(answers) == 1
+    assert b"auroraedge.v1.Inference" in answers[0]
+    assert b"grpc.health.v1.Health" in answers[0]
