@@ -277,6 +277,16 @@ TEST_CASE("an inconsistent vocabulary is refused at load") {
   clash["added_tokens"][0]["id"] = 5;
   CHECK_THAT(LoadError(clash), Contains("id 5 is given to both"));
 
+  auto huge_id = json;
+  huge_id["added_tokens"][0]["id"] = 2000000000;
+  CHECK_THAT(LoadError(huge_id),
+             Contains("added_tokens[0]: id must be an integer in [0, 16777215], got 2000000000"));
+
+  auto negative_id = json;
+  negative_id["model"]["vocab"]["!"] = -1;
+  CHECK_THAT(LoadError(negative_id),
+             Contains("model.vocab: the id of \"!\" must be an integer in [0, 16777215], got -1"));
+
   auto bad_merge = json;
   bad_merge["model"]["merges"][0] = "a b c";
   CHECK_THAT(LoadError(bad_merge), Contains("model.merges[0]: expected \"left right\""));

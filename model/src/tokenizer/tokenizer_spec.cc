@@ -107,10 +107,7 @@ class SpecParser {
     if (!vocab.is_object() || vocab.empty()) Fail("model.vocab", "expected a non-empty object");
     spec->vocab.reserve(vocab.size());
     for (const auto& [token, id] : vocab.items()) {
-      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
-        Fail("model.vocab", "id of \"" + token + "\" is not a non-negative 32-bit integer");
-      }
-      spec->vocab.emplace_back(token, id.get<int32_t>());
+      spec->vocab.emplace_back(token, ParseId(id, "model.vocab", "the id of \"" + token + "\""));
     }
 
     const json& merges = Field(model, "merges");
@@ -119,6 +116,17 @@ class SpecParser {
     for (size_t i = 0; i < merges.size(); ++i) {
       spec->merges.push_back(ParseMerge(merges[i], i));
     }
+  }
+
+  // Token ids index tables, so they are kept to a size real vocabularies
+  // stay far below (Qwen: 151,669 ids).
+  int32_t ParseId(const json& id, const std::string& component, const std::string& what) const {
+    constexpr int64_t kMaxId = (1 << 24) - 1;
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > kMaxId) {
+      Fail(component,
+           what + " must be an integer in [0, " + std::to_string(kMaxId) + "], got " + id.dump());
+    }
+    return id.get<int32_t>();
   }
 
   // "left right" (tokenizers < 0.20) or ["left", "right"].
@@ -143,11 +151,8 @@ class SpecParser {
     for (size_t i = 0; i < added.size(); ++i) {
       const json& token = added[i];
       const std::string name = "added_tokens[" + std::to_string(i) + "]";
-      const json& id = Field(token, "id");
+      const int32_t id = ParseId(Field(token, "id"), name, "id");
       const json& content = Field(token, "content");
-      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
-        Fail(name, "id must be a non-negative 32-bit integer");
-      }
       if (!content.is_string() || content.get<std::string>().empty()) {
         Fail(name, "content must be a non-empty string");
       }
@@ -158,8 +163,8 @@ class SpecParser {
       if (normalizer_set && Field(token, "normalized") == true) {
         Fail(label, "normalized = true is not supported with a normalizer");
       }
-      spec->added_tokens.push_back(AddedToken{id.get<int32_t>(), content.get<std::string>(),
-                                              Field(token, "special") == true});
+      spec->added_tokens.push_back(
+          AddedToken{id, content.get<std::string>(), Field(token, "special") == true});
     }
   }
 
