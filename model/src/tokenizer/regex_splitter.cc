@@ -74,8 +74,8 @@ RegexSplitter::RegexSplitter(const std::string& pattern) : code_(std::make_uniqu
   code_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
                               PCRE2_UTF | PCRE2_UCP, &error_code, &error_offset, nullptr);
   if (code_->code == nullptr) {
-    throw std::invalid_argument("regex does not compile at offset " + std::to_string(error_offset) +
-                                ": " + Pcre2Message(error_code));
+    // PCRE2's offset would point into the translated pattern, so only its message.
+    throw std::invalid_argument("regex does not compile: " + Pcre2Message(error_code));
   }
   // Without JIT support PCRE2's interpreter gives the same matches, slower.
   code_->jit = pcre2_jit_compile(code_->code, PCRE2_JIT_COMPLETE) == 0;
