@@ -90,6 +90,13 @@ TEST_CASE("a JSON request log line is one object with the same fields") {
   CHECK(json["output"] == Answered().output_text);
 }
 
+TEST_CASE("JSON timings are rounded to microseconds") {
+  RequestRecord record = Answered();
+  record.timings.decode = 0.7497025470000001;
+  const std::string line = FormatRequestLogLine(record, "v", kFinishedAt, RequestLogFormat::kJson);
+  CHECK(line.find("\"decode_ms\":749.703,") != std::string::npos);
+}
+
 TEST_CASE("invalid UTF-8 in the answer does not break a JSON line") {
   RequestRecord record = Answered();
   record.output_text = "ok \xff";

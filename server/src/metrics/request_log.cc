@@ -4,6 +4,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -141,7 +142,10 @@ std::string JsonLine(const RequestRecord& r, const std::string& model_version,
   }
   line["prompt_tokens"] = r.prompt_tokens;
   line["completion_tokens"] = r.completion_tokens;
-  for (const auto& [key, ms] : TimingsMs(r.timings)) line["timings"][key] = ms;
+  // Microsecond resolution, as in the text lines.
+  for (const auto& [key, ms] : TimingsMs(r.timings)) {
+    line["timings"][key] = std::round(ms * 1000.0) / 1000.0;
+  }
   line["output"] = r.output_text;
   // Output text is whole UTF-8 characters by contract; replace rather than
   // throw should a broken byte ever slip through.
