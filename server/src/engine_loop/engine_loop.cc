@@ -242,6 +242,7 @@ void EngineLoop::AcceptLogits(LiveRequest& live, std::vector<float>& logits, Tim
 }
 
 void EngineLoop::ReportLoad() {
+  kv_tokens_reserved_ = engine_->kv_tokens_reserved();
   if (!observer_) return;
   LoadRecord load;
   load.requests_waiting = scheduler_.num_waiting();

@@ -43,7 +43,8 @@ class EngineLoop {
   // UNAVAILABLE.
   void Run();
 
-  // The model engine's count, published after every change. Thread-safe.
+  // The model engine's count, published after every round and before a
+  // stream hears of its end. Thread-safe.
   int64_t kv_tokens_reserved() const { return kv_tokens_reserved_.load(); }
 
  private:
