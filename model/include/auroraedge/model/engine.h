@@ -19,7 +19,7 @@ namespace auroraedge::model {
 
 struct EngineOptions {
   std::string model_dir;
-  std::string device = "cpu";   // "cpu" or "cuda[:N]"
+  std::string device = "cpu";     // "cpu" or "cuda[:N]"
   std::string dtype = "float32";  // "float32" or "bfloat16"
   int intra_op_threads = 0;       // 0: number of available cores
   // Upper bound on KV-cache memory; the engine turns it into a token capacity.
@@ -47,21 +47,23 @@ using SequenceId = int64_t;
 // row feeds exactly the one token the caller sampled last.
 struct StepItem {
   SequenceId sequence = 0;
-  int num_tokens = 1;            // prompt tokens of this chunk; 1 for decode
+  int num_tokens = 1;  // prompt tokens of this chunk; 1 for decode
   bool is_decode = false;
-  int32_t decode_token = -1;     // the token to append, when is_decode
-  bool want_logits = true;       // false for a prefill chunk that is not the last
+  int32_t decode_token = -1;  // the token to append, when is_decode
+  bool want_logits = true;    // false for a prefill chunk that is not the last
 };
 
 struct StepOutput {
   SequenceId sequence = 0;
-  std::vector<float> logits;     // vocab_size floats when want_logits, else empty
+  std::vector<float> logits;  // vocab_size floats when want_logits, else empty
 };
 
 class Engine {
  public:
   // Loads and validates a model directory. Throws ModelLoadError (see
-  // model_config.h) naming the file or tensor, what was expected and found.
+  // model_config.h) naming the file or tensor, what was expected and found,
+  // and std::invalid_argument naming the EngineOptions field it cannot use.
+  // Sets LibTorch's intra-op thread count (a process-wide setting).
   static std::unique_ptr<Engine> Load(const EngineOptions& options);
   virtual ~Engine() = default;
 
@@ -87,7 +89,11 @@ class Engine {
   // Frees the sequence's KV cache and features. Unknown ids are ignored.
   virtual void Release(SequenceId id) = 0;
 
-  // KV cache accounting in tokens.
+  // KV cache accounting in tokens. A token costs the decoder's K/V of every
+  // layer plus, on the compressed path, the fusion layer's self-attention
+  // K/V; capacity is EngineOptions.kv_cache_bytes over that cost. A
+  // sequence reserves prompt + max_new_tokens at AddSequence, allocated
+  // then, and frees it at Release.
   virtual int64_t kv_tokens_reserved() const = 0;
   virtual int64_t kv_token_capacity() const = 0;
   virtual int num_sequences() const = 0;
