@@ -51,7 +51,7 @@ at::Tensor CausalAttention(const at::Tensor& q, const at::Tensor& k, const at::T
   const auto expand = [&](const at::Tensor& t) { return t.repeat_interleave(group, 0); };
   // SDPA's is_causal aligns the mask top-left, which is wrong for a chunk
   // after a cached prefix; pass the mask explicitly (true = may attend).
-  std::optional<at::Tensor> mask;
+  c10::optional<at::Tensor> mask;
   if (n > 1) mask = FutureMask(n, past, q.device()).logical_not();
   const auto out =
       at::scaled_dot_product_attention(q.permute({1, 0, 2}), expand(k), expand(v), mask);

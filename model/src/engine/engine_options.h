@@ -2,7 +2,8 @@
 
 // EngineOptions' strings turned into LibTorch types, with clear errors.
 
-#include "auroraedge/model/engine.h"
+#include <string>
+
 #include "pch.h"
 
 namespace auroraedge::model {

@@ -4,7 +4,6 @@
 
 #include <map>
 #include <memory>
-#include <optional>
 
 #include "auroraedge/model/engine.h"
 #include "compress_fusion.h"
