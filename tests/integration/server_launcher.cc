@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,35 +39,65 @@ ServerLauncher::ServerLauncher(const std::string& binary, const std::vector<std:
   }
   close(pipe_fds[1]);
   log_fd_ = pipe_fds[0];
-  WaitForPort();
-  WaitServing();
+  // Read the log all along, so that a chatty server never blocks on a full pipe.
+  log_reader_ = std::thread([this] { ReadLog(); });
+  try {
+    WaitForPort();
+    WaitServing();
+  } catch (...) {
+    Kill();
+    throw;
+  }
 }
 
-ServerLauncher::~ServerLauncher() {
-  if (pid_ > 0) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
+ServerLauncher::~ServerLauncher() { Kill(); }
+
+void ServerLauncher::Kill() {
+  if (pid_ > 0) kill(pid_, SIGKILL);
+  Reap(nullptr);
+}
+
+bool ServerLauncher::Exited() {
+  if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
+  return pid_ <= 0;
+}
+
+void ServerLauncher::Reap(int* status) {
+  if (pid_ > 0) waitpid(pid_, status, 0);
+  pid_ = -1;
+  if (log_reader_.joinable()) log_reader_.join();
   if (log_fd_ >= 0) close(log_fd_);
+  log_fd_ = -1;
+}
+
+void ServerLauncher::ReadLog() {
+  char buffer[4096];
+  ssize_t got = 0;
+  while ((got = read(log_fd_, buffer, sizeof buffer)) > 0) {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    log_.append(buffer, static_cast<size_t>(got));
+  }
+}
+
+std::string ServerLauncher::Log() {
+  std::lock_guard<std::mutex> lock(log_mutex_);
+  return log_;
 }
 
 void ServerLauncher::WaitForPort() {
   const std::regex listening(R"(listening on \S+ \(port (\d+)\))");
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  char buffer[4096];
   while (std::chrono::steady_clock::now() < deadline) {
-    pollfd poll_fd{log_fd_, POLLIN, 0};
-    if (poll(&poll_fd, 1, 1000) <= 0) continue;
-    const ssize_t got = read(log_fd_, buffer, sizeof buffer);
-    if (got <= 0) break;
-    log_.append(buffer, static_cast<size_t>(got));
+    const std::string log = Log();
     std::smatch match;
-    if (std::regex_search(log_, match, listening)) {
+    if (std::regex_search(log, match, listening)) {
       address_ = "127.0.0.1:" + match[1].str();
       return;
     }
+    if (Exited()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  throw std::runtime_error("the server did not start listening:\n" + log_);
+  throw std::runtime_error("the server did not start listening:\n" + Log());
 }
 
 void ServerLauncher::WaitServing() {
@@ -76,11 +105,7 @@ void ServerLauncher::WaitServing() {
       grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw std::runtime_error("the server exited during start-up:\n" + log_);
-    }
+    if (Exited()) throw std::runtime_error("the server exited during start-up:\n" + Log());
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc::health::v1::HealthCheckResponse response;
@@ -90,14 +115,13 @@ void ServerLauncher::WaitServing() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  throw std::runtime_error("the server did not become SERVING:\n" + log_);
+  throw std::runtime_error("the server did not become SERVING:\n" + Log());
 }
 
 int ServerLauncher::Stop(int signal) {
   kill(pid_, signal);
   int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
+  Reap(&status);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace auroraedge::testing {
@@ -23,12 +25,19 @@ class ServerLauncher {
   int Stop(int signal);
 
  private:
+  void ReadLog();  // until the server closes its standard error
   void WaitForPort();
   void WaitServing();
+  std::string Log();
+  bool Exited();           // reaps the server when it has exited
+  void Kill();             // SIGKILL unless it has exited, then Reap
+  void Reap(int* status);  // waits for the exit, ends the log reader
 
   pid_t pid_ = -1;
   int log_fd_ = -1;
-  std::string log_;
+  std::thread log_reader_;
+  std::mutex log_mutex_;
+  std::string log_;  // guarded by log_mutex_
   std::string address_;
 };
 
