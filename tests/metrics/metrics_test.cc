@@ -135,6 +135,27 @@ TEST_CASE("model, build and process information are exported") {
   CHECK(SampleValue(text, "auroraedge_process_start_time_seconds").value_or(0) > 1.6e9);
 }
 
+TEST_CASE("a model's and a method's series exist at zero before their first event") {
+  Metrics metrics;
+  metrics.RecordModel(DemoModel());
+  metrics.RecordRpc("Generate", 0, 0.1);
+  const std::string text = metrics.Serialize();
+  CHECK(SampleValue(text, "auroraedge_rpc_requests_total",
+                    {{"method", "Generate"}, {"grpc_code", "INVALID_ARGUMENT"}}) == 0);
+  CHECK(SampleValue(text, "auroraedge_rpc_requests_total",
+                    {{"method", "Generate"}, {"grpc_code", "UNAUTHENTICATED"}}) == 0);
+  CHECK(SampleValue(text, "auroraedge_requests_finished_total",
+                    {{"priority", "background"}, {"reason", "deadline"}}) == 0);
+  CHECK(SampleValue(text, "auroraedge_requests_finished_total",
+                    {{"priority", "line_critical"}, {"reason", "error"}}) == 0);
+  CHECK(SampleValue(text, "auroraedge_stage_duration_seconds_count", {{"stage", "prefill"}}) == 0);
+  CHECK(SampleValue(text, "auroraedge_request_queue_seconds_count", {{"priority", "normal"}}) == 0);
+  CHECK(SampleValue(text, "auroraedge_time_to_first_token_seconds_count") == 0);
+  CHECK(SampleValue(text, "auroraedge_decode_batch_size_count") == 0);
+  CHECK(SampleValue(text, "auroraedge_completion_tokens_total") == 0);
+  CHECK(SampleValue(text, "auroraedge_images_total") == 0);
+}
+
 TEST_CASE("every metric follows the naming conventions") {
   Metrics metrics;
   metrics.RecordModel(DemoModel());

@@ -2,6 +2,9 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <iterator>
+#include <optional>
+
 #include "build_info.h"
 #include "histogram_buckets.h"
 #include "metrics_impl.h"
@@ -31,6 +34,9 @@ Family<Histogram>& HistogramFamily(Registry& registry, const std::string& name,
 }
 
 std::string Str(std::string_view view) { return std::string(view); }
+
+// The `stage` label values, in the order a request goes through them.
+constexpr const char* kStages[] = {"preprocessing", "vision", "prefill", "decode"};
 
 }  // namespace
 
@@ -105,13 +111,87 @@ std::string Metrics::Impl::model() const {
   return model_name;
 }
 
+Histogram& Metrics::Impl::RpcDuration(const std::string& method) {
+  return rpc_duration.Add({{"method", method}}, kRequestLatencyBuckets);
+}
+
+Histogram& Metrics::Impl::RequestDuration(const std::string& model, const std::string& priority) {
+  return request_duration.Add({{"model", model}, {"priority", priority}}, kRequestLatencyBuckets);
+}
+
+Histogram& Metrics::Impl::QueueTime(const std::string& model, const std::string& priority) {
+  return queue_time.Add({{"model", model}, {"priority", priority}}, kRequestLatencyBuckets);
+}
+
+Histogram& Metrics::Impl::TimeToFirstToken(const std::string& model) {
+  return time_to_first_token.Add({{"model", model}}, kRequestLatencyBuckets);
+}
+
+Histogram& Metrics::Impl::InterTokenLatency(const std::string& model) {
+  return inter_token_latency.Add({{"model", model}}, kTokenLatencyBuckets);
+}
+
+Histogram& Metrics::Impl::StageDuration(const std::string& model, const std::string& stage) {
+  return stage_duration.Add({{"model", model}, {"stage", stage}}, kRequestLatencyBuckets);
+}
+
+Histogram& Metrics::Impl::VisionBatchSize(const std::string& model) {
+  return vision_batch_size.Add({{"model", model}}, kBatchSizeBuckets);
+}
+
+Histogram& Metrics::Impl::VisionBatchDuration(const std::string& model) {
+  return vision_batch_duration.Add({{"model", model}}, kRequestLatencyBuckets);
+}
+
+Histogram& Metrics::Impl::DecodeBatchSize(const std::string& model) {
+  return decode_batch_size.Add({{"model", model}}, kBatchSizeBuckets);
+}
+
+Histogram& Metrics::Impl::StepDuration(const std::string& model) {
+  return step_duration.Add({{"model", model}}, kTokenLatencyBuckets);
+}
+
+void Metrics::Impl::CreateModelSeries(const std::string& model) {
+  const std::optional<FinishReason> reasons[] = {
+      FinishReason::kStop,      FinishReason::kLength,   FinishReason::kStopString,
+      FinishReason::kCancelled, FinishReason::kDeadline, std::nullopt};
+  for (Priority p : {Priority::kLineCritical, Priority::kNormal, Priority::kBackground}) {
+    const std::string priority = Str(PriorityName(p));
+    for (const auto& reason : reasons) {
+      requests_finished.Add(
+          {{"model", model}, {"priority", priority}, {"reason", Str(FinishReasonName(reason))}});
+    }
+    RequestDuration(model, priority);
+    QueueTime(model, priority);
+  }
+  for (const char* stage : kStages) StageDuration(model, stage);
+  TimeToFirstToken(model);
+  InterTokenLatency(model);
+  VisionBatchSize(model);
+  VisionBatchDuration(model);
+  DecodeBatchSize(model);
+  StepDuration(model);
+  for (auto* family : {&prompt_tokens, &completion_tokens, &images, &prefill_tokens}) {
+    family->Add({{"model", model}});
+  }
+}
+
+void Metrics::Impl::CreateRpcSeries(const std::string& method) {
+  for (int code = 0; code <= kLastGrpcCode; ++code) {
+    rpc_requests.Add({{"method", method}, {"grpc_code", Str(GrpcCodeName(code))}});
+  }
+  RpcDuration(method);
+}
+
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
 void Metrics::RecordRpc(std::string_view method, int grpc_code, double seconds) {
-  impl_->rpc_requests.Add({{"method", Str(method)}, {"grpc_code", Str(GrpcCodeName(grpc_code))}})
+  const std::string name(method);
+  if (!impl_->rpc_duration.Has({{"method", name}})) impl_->CreateRpcSeries(name);
+  impl_->rpc_requests.Add({{"method", name}, {"grpc_code", Str(GrpcCodeName(grpc_code))}})
       .Increment();
-  impl_->rpc_duration.Add({{"method", Str(method)}}, kRequestLatencyBuckets).Observe(seconds);
+  impl_->RpcDuration(name).Observe(seconds);
 }
 
 void Metrics::RecordRpc(std::string_view method, StatusCode code, double seconds) {
@@ -123,6 +203,7 @@ void Metrics::RecordModel(const ModelRecord& model) {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->model_name = model.name;
   }
+  impl_->CreateModelSeries(model.name);
   impl_->model_load_duration.Add({{"model", model.name}}).Set(model.load_seconds);
   impl_->model_info
       .Add({{"model", model.name},
@@ -143,29 +224,18 @@ void Metrics::RecordRequest(const RequestRecord& request) {
             {"priority", priority},
             {"reason", Str(FinishReasonName(request.finish_reason))}})
       .Increment();
-  impl_->request_duration.Add({{"model", model}, {"priority", priority}}, kRequestLatencyBuckets)
-      .Observe(t.total);
-  impl_->queue_time.Add({{"model", model}, {"priority", priority}}, kRequestLatencyBuckets)
-      .Observe(t.queued);
-  if (request.completion_tokens > 0) {
-    impl_->time_to_first_token.Add({{"model", model}}, kRequestLatencyBuckets)
-        .Observe(t.time_to_first_token);
-  }
+  impl_->RequestDuration(model, priority).Observe(t.total);
+  impl_->QueueTime(model, priority).Observe(t.queued);
+  if (request.completion_tokens > 0) impl_->TimeToFirstToken(model).Observe(t.time_to_first_token);
   if (!request.inter_token_seconds.empty()) {
-    Histogram& inter_token =
-        impl_->inter_token_latency.Add({{"model", model}}, kTokenLatencyBuckets);
+    Histogram& inter_token = impl_->InterTokenLatency(model);
     for (double seconds : request.inter_token_seconds) inter_token.Observe(seconds);
   }
   // A stage the request never reached (no images: no vision) reads 0 and is
   // left out rather than pulling the percentiles down.
-  const std::pair<const char*, double> stages[] = {{"preprocessing", t.preprocessing},
-                                                   {"vision", t.vision},
-                                                   {"prefill", t.prefill},
-                                                   {"decode", t.decode}};
-  for (const auto& [stage, seconds] : stages) {
-    if (seconds <= 0) continue;
-    impl_->stage_duration.Add({{"model", model}, {"stage", stage}}, kRequestLatencyBuckets)
-        .Observe(seconds);
+  const double stage_seconds[] = {t.preprocessing, t.vision, t.prefill, t.decode};
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    if (stage_seconds[i] > 0) impl_->StageDuration(model, kStages[i]).Observe(stage_seconds[i]);
   }
   impl_->prompt_tokens.Add({{"model", model}}).Increment(request.prompt_tokens);
   impl_->completion_tokens.Add({{"model", model}}).Increment(request.completion_tokens);
@@ -174,18 +244,15 @@ void Metrics::RecordRequest(const RequestRecord& request) {
 
 void Metrics::RecordVisionBatch(int images, double seconds) {
   const std::string model = impl_->model();
-  impl_->vision_batch_size.Add({{"model", model}}, kBatchSizeBuckets).Observe(images);
-  impl_->vision_batch_duration.Add({{"model", model}}, kRequestLatencyBuckets).Observe(seconds);
+  impl_->VisionBatchSize(model).Observe(images);
+  impl_->VisionBatchDuration(model).Observe(seconds);
 }
 
 void Metrics::RecordStep(const StepRecord& step) {
   const std::string model = impl_->model();
-  if (step.decode_batch_size > 0) {
-    impl_->decode_batch_size.Add({{"model", model}}, kBatchSizeBuckets)
-        .Observe(step.decode_batch_size);
-  }
+  if (step.decode_batch_size > 0) impl_->DecodeBatchSize(model).Observe(step.decode_batch_size);
   impl_->prefill_tokens.Add({{"model", model}}).Increment(step.prefill_tokens);
-  impl_->step_duration.Add({{"model", model}}, kTokenLatencyBuckets).Observe(step.seconds);
+  impl_->StepDuration(model).Observe(step.seconds);
 }
 
 void Metrics::RecordLoad(const LoadRecord& load) {

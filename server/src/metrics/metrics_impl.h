@@ -28,6 +28,25 @@ struct Metrics::Impl {
   }
   std::string model() const;
 
+  // One series of a histogram family, with the family's buckets; created at
+  // zero on first use.
+  prometheus::Histogram& RpcDuration(const std::string& method);
+  prometheus::Histogram& RequestDuration(const std::string& model, const std::string& priority);
+  prometheus::Histogram& QueueTime(const std::string& model, const std::string& priority);
+  prometheus::Histogram& TimeToFirstToken(const std::string& model);
+  prometheus::Histogram& InterTokenLatency(const std::string& model);
+  prometheus::Histogram& StageDuration(const std::string& model, const std::string& stage);
+  prometheus::Histogram& VisionBatchSize(const std::string& model);
+  prometheus::Histogram& VisionBatchDuration(const std::string& model);
+  prometheus::Histogram& DecodeBatchSize(const std::string& model);
+  prometheus::Histogram& StepDuration(const std::string& model);
+
+  // Creates every series of a model, or of a gRPC method, at zero: rate()
+  // only sees an increase between two scrapes, so a series that first
+  // appears with its value 4 would read as no traffic at all.
+  void CreateModelSeries(const std::string& model);
+  void CreateRpcSeries(const std::string& method);
+
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::shared_ptr<ProcessCollector> process = std::make_shared<ProcessCollector>();
 

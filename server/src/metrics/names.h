@@ -10,8 +10,11 @@
 
 namespace auroraedge::server {
 
+// The highest gRPC status code (UNAUTHENTICATED).
+constexpr int kLastGrpcCode = 16;
+
 // Canonical gRPC code name ("OK", "INVALID_ARGUMENT", ...); "UNKNOWN" for a
-// number outside 0..16.
+// number outside 0..kLastGrpcCode.
 std::string_view GrpcCodeName(int code);
 
 std::string_view PriorityName(Priority priority);  // "line_critical", "normal", "background"
