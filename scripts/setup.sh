@@ -10,7 +10,7 @@ packages=(
   libopencv-dev libspdlog-dev libfmt-dev prometheus-cpp-dev catch2
   nlohmann-json3-dev libpcre2-dev libutf8proc-dev libssl-dev
   libopenblas0-pthread
-  python3-grpcio python3-protobuf python3-numpy python3-pil python3-matplotlib python3-pytest python3-regex
+  python3-grpcio python3-protobuf python3-numpy python3-pil python3-matplotlib python3-pytest python3-regex python3-yaml
   prometheus
   clang libclang-rt-14-dev
 )
