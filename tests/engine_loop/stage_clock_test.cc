@@ -23,7 +23,7 @@ TEST_CASE("Stage clock: each stage lasts until the next one reached") {
   CHECK(timings.total == 10);
 }
 
-TEST_CASE("Stage clock: a text request skips the image stages; an early end stops the clock") {
+TEST_CASE("Stage clock: a text request skips the image stages, an early end stops the clock") {
   const TimePoint t0{};
   StageStarts starts;
   starts.queued = t0;
