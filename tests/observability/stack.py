@@ -1,6 +1,7 @@
 """The real processes of the observability check: auroraedge-server and a
 Debian Prometheus scraping it, on loopback ports of their own."""
 
+import json
 import os
 import shutil
 import socket
@@ -8,7 +9,6 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-import json
 from pathlib import Path
 
 import yaml
