@@ -1,8 +1,7 @@
-"""The real processes of the observability check: auroraedge-server and a
-Debian Prometheus scraping it, on loopback ports of their own."""
+"""Debian's Prometheus for the observability check, on a loopback port of its
+own (the server runs through tests/integration/server_process.py)."""
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -50,27 +49,6 @@ def stop(process, timeout=30):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-class Server:
-    """auroraedge-server with its metrics endpoint and a JSON request log."""
-
-    def __init__(self, binary, model_dir, workdir: Path):
-        self.port = free_port()
-        self.metrics_port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.request_log = workdir / "requests.log"
-        self.stderr = open(workdir / "server.stderr", "w")
-        self.process = subprocess.Popen(
-            [binary, "--model", model_dir, "--listen", self.address,
-             "--metrics-listen", f"127.0.0.1:{self.metrics_port}",
-             "--request-log", str(self.request_log), "--log-format", "json",
-             "--threads", "1", "--preprocessing-threads", "1"],
-            stdout=subprocess.DEVNULL, stderr=self.stderr)
-
-    def close(self):
-        stop(self.process)
-        self.stderr.close()
 
 
 class Prometheus:
@@ -125,9 +103,3 @@ class Prometheus:
     def close(self):
         stop(self.process)
         self.log.close()
-
-
-def required_env(name):
-    value = os.environ.get(name)
-    assert value, f"{name} is not set (CTest sets it; see tests/observability/CMakeLists.txt)"
-    return value

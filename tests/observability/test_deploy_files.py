@@ -104,9 +104,9 @@ def test_compose_mounts_and_builds_existing_files():
 
 
 def server_option_names():
-    binary = os.environ.get("AURORAEDGE_SERVER")
+    binary = os.environ.get("AURORAEDGE_TEST_SERVER")
     if not binary:
-        pytest.skip("AURORAEDGE_SERVER not set: auroraedge-server is not part of this build")
+        pytest.skip("AURORAEDGE_TEST_SERVER not set: auroraedge-server is not part of this build")
     usage = subprocess.run([binary, "--help"], capture_output=True, text=True, check=True).stdout
     return set(re.findall(r"--([a-z][a-z0-9-]*)", usage))
 

@@ -6,38 +6,64 @@ counters must agree with what the clients saw, and the request log must tie
 each answer to its input's hash."""
 
 import collections
+import dataclasses
 import json
 import math
+import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import grpc
 import pytest
 
 import dashboard
 import stack
-from client import Client, png
+from client import Client, ServerProcess, generate, png
+
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("observability")
 
 
+@dataclasses.dataclass
+class RunningServer:
+    process: ServerProcess
+    metrics_port: int
+    request_log: Path
+    client: Client
+
+
+def metrics_port(process):
+    for line in process.stderr_lines:
+        match = re.search(r"metrics on \S+ \(port (\d+)\)", line)
+        if match:
+            return int(match.group(1))
+    raise AssertionError(f"no metrics port in the server's log:\n{process.log()}")
+
+
 @pytest.fixture(scope="module")
 def server(workdir):
-    server = stack.Server(stack.required_env("AURORAEDGE_SERVER"),
-                          stack.required_env("AURORAEDGE_MODEL_DIR"), workdir)
-    client = Client(server.address)
+    """The server with its metrics endpoint on a free port and a JSON request
+    log."""
+    request_log = workdir / "requests.log"
+    process = ServerProcess("--metrics-listen", "127.0.0.1:0", "--request-log", str(request_log),
+                            "--log-format", "json", "--threads", "1")
+    client = None
     try:
-        stack.wait_until("server SERVING", client.serving, 180, server.process)
-        yield server, client
+        process.wait_serving()
+        client = Client(process.address)
+        yield RunningServer(process, metrics_port(process), request_log, client)
     finally:
-        client.close()
-        server.close()
+        if client:
+            client.close()
+        code = process.terminate()
+    assert code == 0, process.log()
 
 
 @pytest.fixture(scope="module")
 def prometheus(server, workdir):
-    prometheus = stack.Prometheus(server[0].metrics_port, workdir)
+    prometheus = stack.Prometheus(server.metrics_port, workdir)
     try:
         stack.wait_until("first scrape of the server",
                          lambda: prometheus.value('up{job="auroraedge"}') == 1, 30,
@@ -76,7 +102,7 @@ def cancelled_requests(count):
 
 def send(client, requests):
     with ThreadPoolExecutor(max_workers=6) as pool:
-        return list(pool.map(lambda r: client.generate(**r), requests))
+        return list(pool.map(lambda r: generate(client, **r), requests))
 
 
 def wait_for_counter(prometheus, expr, expected):
@@ -86,8 +112,8 @@ def wait_for_counter(prometheus, expr, expected):
 
 @pytest.fixture(scope="module")
 def burst(server, prometheus):
-    _, client = server
-    max_images = client.model_info().limits.max_images_per_request
+    client = server.client
+    max_images = client.info().limits.max_images_per_request
     # One request first, scraped alone: Prometheus must see every series at
     # zero before the burst, or rate() misses the burst's first increase.
     (first, *good) = good_requests(13)
@@ -171,7 +197,7 @@ def test_alert_rules_evaluate_without_errors(burst, prometheus):
 
 
 def test_request_log_ties_each_answer_to_its_input(burst, server):
-    lines = [json.loads(line) for line in server[0].request_log.read_text().splitlines()]
+    lines = [json.loads(line) for line in server.request_log.read_text().splitlines()]
     by_id = {line["request_id"]: line for line in lines}
     for outcome in burst["ok"]:
         line = by_id[outcome.request_id]
