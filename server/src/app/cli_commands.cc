@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "auroraedge/server/grpc_code_name.h"
 #include "auroraedge/v1/inference.grpc.pb.h"
 #include "cli_request.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -34,30 +35,8 @@ int64_t UnaryDeadline(const CliArgs& args) {
   return args.deadline_ms > 0 ? args.deadline_ms : kDefaultUnaryDeadlineMs;
 }
 
-const char* StatusCodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
-}
-
 int ReportError(const grpc::Status& status) {
-  std::cerr << "auroraedge-cli: " << StatusCodeName(status.error_code()) << ": "
+  std::cerr << "auroraedge-cli: " << GrpcCodeName(static_cast<int>(status.error_code())) << ": "
             << status.error_message() << "\n";
   const bool unreachable = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                            status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;

@@ -7,15 +7,9 @@
 #include <string_view>
 
 #include "auroraedge/server/generation.h"
+#include "auroraedge/server/grpc_code_name.h"
 
 namespace auroraedge::server {
-
-// The highest gRPC status code (UNAUTHENTICATED).
-constexpr int kLastGrpcCode = 16;
-
-// Canonical gRPC code name ("OK", "INVALID_ARGUMENT", ...); "UNKNOWN" for a
-// number outside 0..kLastGrpcCode.
-std::string_view GrpcCodeName(int code);
 
 std::string_view PriorityName(Priority priority);  // "line_critical", "normal", "background"
 
