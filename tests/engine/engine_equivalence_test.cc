@@ -45,22 +45,6 @@ void AddPrompt(Engine& engine, SequenceId id, const Fixtures& f, const FixturePr
   engine.AddSequence(id, prompt.tokens, EncodePromptImages(engine, f, prompt), kNumGenerated);
 }
 
-StepItem Prefill(SequenceId id, int num_tokens, bool want_logits = true) {
-  StepItem item;
-  item.sequence = id;
-  item.num_tokens = num_tokens;
-  item.want_logits = want_logits;
-  return item;
-}
-
-StepItem Decode(SequenceId id, int32_t token) {
-  StepItem item;
-  item.sequence = id;
-  item.is_decode = true;
-  item.decode_token = token;
-  return item;
-}
-
 // Logits of a step output against reference row `row` of `prompt`.
 void CheckRow(const StepOutput& out, const FixturePrompt& prompt, int64_t row, double tolerance) {
   INFO("logits row " << row);
@@ -103,7 +87,7 @@ void CheckIncrementalDecoding(const PathUnderTest& path) {
     const auto length = static_cast<int64_t>(prompt.tokens.size());
     const auto id = static_cast<SequenceId>(j);
     AddPrompt(*engine, id, f, prompt);
-    auto out = engine->Step({Prefill(id, static_cast<int>(length))});
+    auto out = engine->Step({StepItem::Prefill(id, static_cast<int>(length))});
     REQUIRE(out.size() == 1);
     CheckRow(out[0], prompt, length - 1, f.tolerance);
     for (int k = 0; k < kNumGenerated; ++k) {
@@ -113,7 +97,7 @@ void CheckIncrementalDecoding(const PathUnderTest& path) {
             std::max_element(out[0].logits.begin(), out[0].logits.end()) - out[0].logits.begin();
         CHECK(argmax == prompt.generated[k]);
       }
-      out = engine->Step({Decode(id, prompt.generated[k])});
+      out = engine->Step({StepItem::Decode(id, prompt.generated[k])});
       REQUIRE(out.size() == 1);
       CheckRow(out[0], prompt, length + k, f.tolerance);
     }
@@ -136,7 +120,7 @@ void CheckChunkedPrefill(const PathUnderTest& path) {
     AddPrompt(*engine, 0, f, prompt);
     for (int start = 0; start < length; start += kChunk) {
       const int n = std::min(kChunk, length - start);
-      const auto out = engine->Step({Prefill(0, n)});
+      const auto out = engine->Step({StepItem::Prefill(0, n)});
       REQUIRE(out.size() == 1);
       CheckRow(out[0], prompt, start + n - 1, f.tolerance);
     }
@@ -166,13 +150,13 @@ void CheckBatch(const PathUnderTest& path) {
       const auto length = static_cast<int>(prompt.tokens.size());
       if (step < id || decoded[id] >= kNumGenerated) continue;
       if (decoded[id] >= 0) {
-        items.push_back(Decode(id, prompt.generated[decoded[id]]));
+        items.push_back(StepItem::Decode(id, prompt.generated[decoded[id]]));
         with_logits.push_back(id);
       } else if (prefilled[id] == 0) {
         const int first = length / 2;
-        items.push_back(Prefill(id, first, /*want_logits=*/false));
+        items.push_back(StepItem::Prefill(id, first, /*want_logits=*/false));
       } else {
-        items.push_back(Prefill(id, length - prefilled[id]));
+        items.push_back(StepItem::Prefill(id, length - prefilled[id]));
         with_logits.push_back(id);
       }
     }

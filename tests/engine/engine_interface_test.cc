@@ -22,21 +22,6 @@ EngineOptions SmallModel(int64_t kv_cache_bytes = 512LL << 20) {
 
 std::vector<int32_t> Text(int n) { return std::vector<int32_t>(n, 7); }
 
-StepItem Prefill(SequenceId id, int n) {
-  StepItem item;
-  item.sequence = id;
-  item.num_tokens = n;
-  return item;
-}
-
-StepItem Decode(SequenceId id, int32_t token) {
-  StepItem item;
-  item.sequence = id;
-  item.is_decode = true;
-  item.decode_token = token;
-  return item;
-}
-
 TEST_CASE("the KV budget becomes a token capacity; sequences reserve prompt + max_new_tokens") {
   const auto probe = Engine::Load(SmallModel());
   const auto per_token = dynamic_cast<TorchEngine&>(*probe).kv_bytes_per_token();
@@ -84,26 +69,27 @@ TEST_CASE("sequences that do not fit the model are refused with the field named"
 TEST_CASE("steps the engine cannot run are refused before anything changes") {
   const auto engine = Engine::Load(SmallModel());
   engine->AddSequence(1, Text(6), {}, 2);
-  CHECK_THROWS_WITH(engine->Step({Prefill(9, 1)}), Contains("unknown sequence"));
-  CHECK_THROWS_WITH(engine->Step({Decode(1, 5)}), Contains("decode before the prompt"));
-  CHECK_THROWS_WITH(engine->Step({Prefill(1, 7)}), Contains("num_tokens 7"));
-  CHECK_THROWS_WITH(engine->Step({Prefill(1, 2), Prefill(1, 2)}), Contains("appears twice"));
-  const auto first = engine->Step({Prefill(1, 6)});
+  CHECK_THROWS_WITH(engine->Step({StepItem::Prefill(9, 1)}), Contains("unknown sequence"));
+  CHECK_THROWS_WITH(engine->Step({StepItem::Decode(1, 5)}), Contains("decode before the prompt"));
+  CHECK_THROWS_WITH(engine->Step({StepItem::Prefill(1, 7)}), Contains("num_tokens 7"));
+  CHECK_THROWS_WITH(engine->Step({StepItem::Prefill(1, 2), StepItem::Prefill(1, 2)}),
+                    Contains("appears twice"));
+  const auto first = engine->Step({StepItem::Prefill(1, 6)});
   REQUIRE(first.size() == 1);
   CHECK(first[0].logits.size() == static_cast<size_t>(engine->config().decoder.vocab_size));
-  CHECK_THROWS_WITH(engine->Step({Decode(1, -1)}), Contains("decode_token -1"));
-  engine->Step({Decode(1, 5)});
-  engine->Step({Decode(1, 5)});
-  CHECK_THROWS_AS(engine->Step({Decode(1, 5)}), std::length_error);
+  CHECK_THROWS_WITH(engine->Step({StepItem::Decode(1, -1)}), Contains("decode_token -1"));
+  engine->Step({StepItem::Decode(1, 5)});
+  engine->Step({StepItem::Decode(1, 5)});
+  CHECK_THROWS_AS(engine->Step({StepItem::Decode(1, 5)}), std::length_error);
 }
 
 TEST_CASE("a prefill chunk that wants no logits returns nothing") {
   const auto engine = Engine::Load(SmallModel());
   engine->AddSequence(1, Text(6), {}, 2);
-  StepItem chunk = Prefill(1, 3);
+  StepItem chunk = StepItem::Prefill(1, 3);
   chunk.want_logits = false;
   CHECK(engine->Step({chunk}).empty());
-  CHECK(engine->Step({Prefill(1, 3)}).size() == 1);
+  CHECK(engine->Step({StepItem::Prefill(1, 3)}).size() == 1);
 }
 
 TEST_CASE("images that do not match the model are refused with the field named") {
@@ -144,8 +130,8 @@ TEST_CASE("bfloat16 runs and stays close to float32") {
   const std::vector<int32_t> prompt{5, 9, 200, 31, 77, 4};
   fp32->AddSequence(1, prompt, {}, 2);
   bf16->AddSequence(1, prompt, {}, 2);
-  const auto a = fp32->Step({Prefill(1, 6)});
-  const auto b = bf16->Step({Prefill(1, 6)});
+  const auto a = fp32->Step({StepItem::Prefill(1, 6)});
+  const auto b = bf16->Step({StepItem::Prefill(1, 6)});
   double max_diff = 0, max_abs = 0;
   for (size_t i = 0; i < a[0].logits.size(); ++i) {
     max_diff = std::max(max_diff, double(std::abs(a[0].logits[i] - b[0].logits[i])));

@@ -122,10 +122,8 @@ FirstToken RunFirstToken(Engine& engine, SequenceId id, const preprocessing::Pat
   r.encode_s = Seconds(start);
   const auto prefill_start = Clock::now();
   engine.AddSequence(id, prompt, std::move(features), max_new_tokens);
-  StepItem item;
-  item.sequence = id;
-  item.num_tokens = static_cast<int>(prompt.size());
-  r.token = Argmax(engine.Step({item}).at(0).logits);
+  r.token =
+      Argmax(engine.Step({StepItem::Prefill(id, static_cast<int>(prompt.size()))}).at(0).logits);
   r.prefill_s = Seconds(prefill_start);
   r.ttft_s = Seconds(start);
   return r;
@@ -166,13 +164,9 @@ json RunCompressed(const Args& args, double bandwidth) {
 
   // Decode at batch 1 from the warm sequence.
   int32_t token = warm.token;
-  StepItem item;
-  item.sequence = 2;
-  item.is_decode = true;
   start = Clock::now();
   for (int i = 0; i < args.decode_steps; ++i) {
-    item.decode_token = token;
-    token = Argmax(engine.Step({item}).at(0).logits);
+    token = Argmax(engine.Step({StepItem::Decode(2, token)}).at(0).logits);
   }
   const double decode_s = Seconds(start);
   const double tokens_per_s = args.decode_steps / decode_s;

@@ -169,11 +169,7 @@ std::optional<model::StepItem> EngineLoop::PrefillItem(const PrefillChunk& chunk
       return std::nullopt;
     }
   }
-  model::StepItem item;
-  item.sequence = live.id;
-  item.num_tokens = chunk.num_tokens;
-  item.want_logits = chunk.completes_prompt;
-  return item;
+  return model::StepItem::Prefill(live.id, chunk.num_tokens, chunk.completes_prompt);
 }
 
 void EngineLoop::RunModelStep(const StepPlan& plan) {
@@ -184,11 +180,7 @@ void EngineLoop::RunModelStep(const StepPlan& plan) {
   for (SequenceId id : plan.decode) {
     const auto it = live_.find(id);
     if (it == live_.end()) continue;
-    model::StepItem item;
-    item.sequence = id;
-    item.is_decode = true;
-    item.decode_token = it->second->last_token;
-    items.push_back(item);
+    items.push_back(model::StepItem::Decode(id, it->second->last_token));
   }
   if (items.empty()) return;
 

@@ -51,6 +51,21 @@ struct StepItem {
   bool is_decode = false;
   int32_t decode_token = -1;  // the token to append, when is_decode
   bool want_logits = true;    // false for a prefill chunk that is not the last
+
+  static StepItem Prefill(SequenceId sequence, int num_tokens, bool want_logits = true) {
+    StepItem item;
+    item.sequence = sequence;
+    item.num_tokens = num_tokens;
+    item.want_logits = want_logits;
+    return item;
+  }
+  static StepItem Decode(SequenceId sequence, int32_t token) {
+    StepItem item;
+    item.sequence = sequence;
+    item.is_decode = true;
+    item.decode_token = token;
+    return item;
+  }
 };
 
 struct StepOutput {
