@@ -90,12 +90,14 @@ TEST_CASE("Sampler: top-p on a large vocabulary widens its search past the first
   config.top_p = 0.9f;
   Sampler sampler(config, vocab, {});
   std::set<int32_t> seen;
-  for (int i = 0; i < 20000; ++i) {
+  for (int i = 0; i < 3000; ++i) {
     std::vector<float> flat(vocab, 0.0f);  // uniform: 90% of the mass is 4500 tokens
     seen.insert(sampler.Sample(flat));
   }
   CHECK(*seen.rbegin() < 4500);
-  CHECK(seen.size() > 4000);
+  // 3000 uniform draws from 4500 tokens hit about 2200 distinct ones: far
+  // more than the first 64 or 512 candidates the search starts with.
+  CHECK(seen.size() > 1500);
 }
 
 TEST_CASE("Sampler: the same seed gives the same tokens, another seed others") {

@@ -91,17 +91,18 @@ void Sampler::ApplyRepetitionPenalty(std::vector<float>& logits) const {
 int32_t Sampler::Draw(const std::vector<float>& logits) {
   const double max_logit = *std::max_element(logits.begin(), logits.end());
   const double inv_temperature = 1.0 / config_.temperature;
-  const auto weight = [&](int32_t id) {
-    return std::exp((static_cast<double>(logits[id]) - max_logit) * inv_temperature);
-  };
+  std::vector<double> weights_by_id(vocab_size_);
+  for (int32_t id = 0; id < vocab_size_; ++id) {
+    weights_by_id[id] = std::exp((static_cast<double>(logits[id]) - max_logit) * inv_temperature);
+  }
+  const auto weight = [&weights_by_id](int32_t id) { return weights_by_id[id]; };
   const double u = UniformDouble(rng_);
 
   std::vector<int32_t> ids(vocab_size_);
   std::iota(ids.begin(), ids.end(), 0);
   if (config_.top_k == 0 && config_.top_p == 1.0f) {
-    std::vector<double> weights(vocab_size_);
-    for (int32_t id = 0; id < vocab_size_; ++id) weights[id] = weight(id);
-    return PickByWeight(ids, weights, u * std::accumulate(weights.begin(), weights.end(), 0.0));
+    return PickByWeight(ids, weights_by_id,
+                        u * std::accumulate(weights_by_id.begin(), weights_by_id.end(), 0.0));
   }
 
   // Candidates in order of logit (ties: lower id first, so the order is total).
