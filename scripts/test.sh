@@ -12,11 +12,11 @@ jobs=$(nproc)
 bash "$root/scripts/build.sh"
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 900
 
-# The sanitizer build covers the unit tests of every library that does not
-# link LibTorch (Debian's LibTorch is not instrumented) and the fuzzers.
+# The sanitizer build covers every unit-test executable (the project's code
+# is instrumented; Debian's LibTorch is not) and the fuzzers.
 sanitized_targets=(
   preprocessing_test tokenizer_test sampling_test scheduler_test metrics_test
-  grpc_unit_tests app_unit_tests engine_loop_parts_test
+  grpc_unit_tests app_unit_tests engine_loop_parts_test engine_test engine_loop_test
   auroraedge-preprocess-fuzzer auroraedge-tokenizer-fuzzer
 )
 CC=clang CXX=clang++ cmake -S "$root" -B "$asan_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
