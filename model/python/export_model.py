@@ -26,7 +26,8 @@ import torch
 from auroraedge.config import ConfigError, ModelConfig, load_config, load_model_dir_config
 from auroraedge.fusion import CompressFusion
 from auroraedge.init import init_module, random_tensor
-from auroraedge.model_dir import ModelDirError, Progress, load_model_dir, write_model_dir
+from auroraedge.model_dir import (ModelDirError, Progress, load_model_dir, run_with_fixed_hash_seed,
+                                  write_model_dir)
 from auroraedge.reference import AuroraEdgeV
 from auroraedge.safetensors_io import read_safetensors
 from auroraedge.tokenizer_info import apply_tokenizer, read_tokenizer_info, write_default_tokenizer
@@ -136,9 +137,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    # TorchScript writes some module constants in set order: a fixed hash seed
-    # makes the files, hence their checksums, the same on every run.
-    if os.environ.get("PYTHONHASHSEED") != "0":
-        os.execve(sys.executable, [sys.executable] + sys.argv,
-                  dict(os.environ, PYTHONHASHSEED="0"))
-    sys.exit(main())
+    run_with_fixed_hash_seed(main)

@@ -25,7 +25,7 @@ from auroraedge.config import ConfigError, load_config
 from auroraedge.hf_checkpoint import CheckpointError, HfCheckpoint
 from auroraedge.hf_import import (decoder_from_hf, decoder_source, extra_from_state,
                                   load_compress_fusion, load_vision, vision_from_hf)
-from auroraedge.model_dir import ModelDirError, Progress, write_model_dir
+from auroraedge.model_dir import ModelDirError, Progress, run_with_fixed_hash_seed, write_model_dir
 from auroraedge.safetensors_io import read_safetensors
 from auroraedge.tokenizer_info import apply_tokenizer, read_tokenizer_info
 
@@ -85,9 +85,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    # TorchScript writes some module constants in set order: a fixed hash seed
-    # makes the files, hence their checksums, the same on every run.
-    if os.environ.get("PYTHONHASHSEED") != "0":
-        os.execve(sys.executable, [sys.executable] + sys.argv,
-                  dict(os.environ, PYTHONHASHSEED="0"))
-    sys.exit(main())
+    run_with_fixed_hash_seed(main)

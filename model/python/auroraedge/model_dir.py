@@ -47,6 +47,18 @@ class Progress:
                   flush=True)
 
 
+def run_with_fixed_hash_seed(main) -> None:
+    """Runs a model-directory writer's main() under PYTHONHASHSEED=0.
+
+    TorchScript writes some module constants in set order: a fixed hash seed
+    makes the files, hence their checksums, the same on every run.
+    """
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable] + sys.argv,
+                  dict(os.environ, PYTHONHASHSEED="0"))
+    sys.exit(main())
+
+
 def sha256_file(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
