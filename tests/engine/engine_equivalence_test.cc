@@ -181,6 +181,62 @@ void CheckBatch(const PathUnderTest& path) {
   for (SequenceId id = 0; id < count; ++id) CHECK(decoded[id] == kNumGenerated);
 }
 
+// The batched paths: decode rows of every prompt (0 to 3 images, so
+// different numbers of fusion cross-attention rows) in the same steps, at
+// different past lengths (each starts decoding one step after the previous
+// one), while the last prompt is prefilled one token per step (one-row
+// prefill items, visual placeholders among them) until it decodes too.
+void CheckDecodeTogether(const PathUnderTest& path) {
+  const auto engine = LoadEngine(path.model_dir);
+  const Fixtures f = testing::LoadFixtures(path.fixtures_dir);
+  const auto count = static_cast<SequenceId>(f.prompts.size());
+  const SequenceId last = count - 1;
+  for (SequenceId id = 0; id < count; ++id) AddPrompt(*engine, id, f, f.prompts[id]);
+  std::vector<StepItem> prefill;
+  for (SequenceId id = 0; id < last; ++id) {
+    prefill.push_back(StepItem::Prefill(id, static_cast<int>(f.prompts[id].tokens.size()),
+                                        /*want_logits=*/false));
+  }
+  engine->Step(prefill);
+
+  std::vector<int> decoded(count, 0);
+  int last_prefilled = 0;
+  const auto last_length = static_cast<int>(f.prompts[last].tokens.size());
+  for (int step = 0;; ++step) {
+    std::vector<StepItem> items;
+    for (SequenceId id = 0; id < count; ++id) {
+      if (id == last && last_prefilled < last_length) {
+        items.push_back(
+            StepItem::Prefill(id, 1, /*want_logits=*/last_prefilled + 1 == last_length));
+      } else if (step >= id && decoded[id] < kNumGenerated) {
+        items.push_back(StepItem::Decode(id, f.prompts[id].generated[decoded[id]]));
+      }
+    }
+    if (items.empty()) break;
+    const auto outputs = engine->Step(items);
+    size_t o = 0;
+    for (const StepItem& item : items) {
+      const FixturePrompt& prompt = f.prompts[item.sequence];
+      if (!item.is_decode) {
+        if (++last_prefilled < last_length) continue;
+        INFO("step " << step << ", prompt " << item.sequence << " prefilled");
+        REQUIRE(o < outputs.size());
+        CheckRow(outputs[o++], prompt, last_length - 1, f.tolerance);
+        continue;
+      }
+      INFO("step " << step << ", prompt " << item.sequence << ", decode "
+                   << decoded[item.sequence]);
+      REQUIRE(o < outputs.size());
+      CHECK(outputs[o].sequence == item.sequence);
+      const auto length = static_cast<int64_t>(prompt.tokens.size());
+      CheckRow(outputs[o++], prompt, length + decoded[item.sequence], f.tolerance);
+      ++decoded[item.sequence];
+    }
+    CHECK(o == outputs.size());
+  }
+  for (SequenceId id = 0; id < count; ++id) CHECK(decoded[id] == kNumGenerated);
+}
+
 TEST_CASE("vision features match the reference, square and non-square grids (compressed)") {
   CheckVision(kCompressed);
 }
@@ -211,6 +267,14 @@ TEST_CASE("a batch of sequences of different lengths equals each alone (compress
 
 TEST_CASE("a batch of sequences of different lengths equals each alone (baseline)") {
   CheckBatch(kBaseline);
+}
+
+TEST_CASE("batched decode rows (different lengths and images) equal each alone (compressed)") {
+  CheckDecodeTogether(kCompressed);
+}
+
+TEST_CASE("batched decode rows (different lengths and images) equal each alone (baseline)") {
+  CheckDecodeTogether(kBaseline);
 }
 
 }  // namespace

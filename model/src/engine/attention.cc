@@ -16,6 +16,11 @@ at::Tensor FutureMask(int64_t n, int64_t past, const at::Device& device) {
   return key_pos > query_pos;
 }
 
+// [B, S]: true where key j of entry b is within lengths[b].
+at::Tensor KeyMask(const at::Tensor& lengths, int64_t keys) {
+  return at::arange(keys, lengths.options()).unsqueeze(0) < lengths.unsqueeze(1);
+}
+
 }  // namespace
 
 at::Tensor ManualCausalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
@@ -58,6 +63,54 @@ at::Tensor CausalAttention(const at::Tensor& q, const at::Tensor& k, const at::T
   return out.permute({1, 0, 2}).reshape({n, q_heads * d});
 #else
   return ManualCausalAttention(q, k, v, past);
+#endif
+}
+
+at::Tensor ManualLengthMaskedAttention(const at::Tensor& q, const at::Tensor& k,
+                                       const at::Tensor& v, const at::Tensor& lengths) {
+  const int64_t batch = q.size(0);
+  const int64_t n = q.size(1);
+  const int64_t q_heads = q.size(2);
+  const int64_t d = q.size(3);
+  const int64_t kv_heads = k.size(1);
+  const int64_t group = q_heads / kv_heads;
+  const int64_t keys = k.size(2);
+  // [B, kv_heads, group * n, d], as in ManualCausalAttention.
+  const auto qg = q.permute({0, 2, 1, 3}).reshape({batch, kv_heads, group * n, d});
+  const auto scores =
+      at::matmul(qg, k.transpose(2, 3)).to(at::kFloat) * (1.0 / std::sqrt(static_cast<double>(d)));
+  const auto mask = KeyMask(lengths, keys).view({batch, 1, 1, keys});
+  // The lowest float rather than -inf, and the mask applied again after the
+  // softmax: an entry without keys gets zeros, not NaN (as the reference).
+  const auto probs =
+      at::softmax(scores.masked_fill(mask.logical_not(), std::numeric_limits<float>::lowest()),
+                  -1) *
+      mask;
+  return at::matmul(probs.to(v.scalar_type()), v)
+      .view({batch, q_heads, n, d})
+      .permute({0, 2, 1, 3})
+      .reshape({batch, n, q_heads * d});
+}
+
+at::Tensor LengthMaskedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                 const at::Tensor& lengths) {
+#if TORCH_VERSION_MAJOR >= 2
+  const int64_t batch = q.size(0);
+  const int64_t n = q.size(1);
+  const int64_t q_heads = q.size(2);
+  const int64_t d = q.size(3);
+  const int64_t group = q_heads / k.size(1);
+  const auto expand = [&](const at::Tensor& t) { return t.repeat_interleave(group, 1); };
+  const auto mask = KeyMask(lengths, k.size(2)).view({batch, 1, 1, k.size(2)});
+  const auto out =
+      at::scaled_dot_product_attention(q.permute({0, 2, 1, 3}), expand(k), expand(v), mask);
+  // SDPA gives NaN where a query has no key at all; the reference gives zeros.
+  const auto has_keys = (lengths > 0).view({batch, 1, 1, 1});
+  return at::where(has_keys, out, at::zeros({}, out.options()))
+      .permute({0, 2, 1, 3})
+      .reshape({batch, n, q_heads * d});
+#else
+  return ManualLengthMaskedAttention(q, k, v, lengths);
 #endif
 }
 

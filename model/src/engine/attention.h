@@ -1,6 +1,7 @@
 #pragma once
 
-// Causal grouped-query attention of one sequence's new rows over its cache.
+// Grouped-query attention: a sequence's new rows over its cache (causal), and
+// rows of several sequences over their zero-padded keys (length mask).
 
 #include "pch.h"
 
@@ -18,5 +19,16 @@ at::Tensor CausalAttention(const at::Tensor& q, const at::Tensor& k, const at::T
 // only path on LibTorch 1.x.
 at::Tensor ManualCausalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                  int64_t past);
+
+// q [B, n, q_heads, d]; k and v [B, kv_heads, S, d]; lengths [B] int64 on
+// q's device. Every query of entry b attends to keys 0 .. lengths[b]-1
+// (keys past it are padding and must be finite); an entry of length 0 gets
+// zeros. Returns [B, n, q_heads * d]. SDPA on LibTorch >= 2, else
+// ManualLengthMaskedAttention.
+at::Tensor LengthMaskedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                 const at::Tensor& lengths);
+
+at::Tensor ManualLengthMaskedAttention(const at::Tensor& q, const at::Tensor& k,
+                                       const at::Tensor& v, const at::Tensor& lengths);
 
 }  // namespace auroraedge::model

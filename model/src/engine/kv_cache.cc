@@ -20,4 +20,8 @@ at::Tensor SequenceKvCache::Values(int layer, int64_t length) const {
   return storage_[layer][1].narrow(1, 0, length);
 }
 
+at::Tensor SequenceKvCache::Prefix(int64_t length) const { return storage_.narrow(3, 0, length); }
+
+at::Tensor SequenceKvCache::Position(int64_t pos) { return storage_.select(3, pos); }
+
 }  // namespace auroraedge::model

@@ -1,7 +1,7 @@
 #pragma once
 
-// One sequence's decoder KV cache, allocated once for its whole reserved
-// length so that a step never reallocates.
+// One sequence's KV cache (decoder or fusion self-attention), allocated once
+// for its whole reserved length so that a step never reallocates.
 
 #include <cstdint>
 
@@ -22,6 +22,13 @@ class SequenceKvCache {
   // Views [kv_heads, length, head_dim] of positions 0 .. length-1.
   at::Tensor Keys(int layer, int64_t length) const;
   at::Tensor Values(int layer, int64_t length) const;
+
+  // Every layer's keys and values of positions 0 .. length-1, a view
+  // [layers, 2, kv_heads, length, head_dim].
+  at::Tensor Prefix(int64_t length) const;
+  // Every layer's keys and values at `pos`, a writable view
+  // [layers, 2, kv_heads, head_dim].
+  at::Tensor Position(int64_t pos);
 
  private:
   at::Tensor storage_;  // [layers, 2, kv_heads, capacity, head_dim]

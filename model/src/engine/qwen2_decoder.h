@@ -2,26 +2,18 @@
 
 // The Qwen2 language decoder, native on LibTorch tensors. Rows of several
 // sequences are packed into one [N, hidden] matrix: the linear layers run on
-// all rows at once, attention runs per sequence over its own KV cache.
+// all rows at once, attention over each sequence's own KV cache
+// (segment_attention.h).
 
 #include <vector>
 
 #include "auroraedge/model/model_config.h"
 #include "decoder_weights.h"
-#include "kv_cache.h"
 #include "pch.h"
 #include "rotary_embedding.h"
+#include "segment_attention.h"
 
 namespace auroraedge::model {
-
-// The rows [offset, offset + length) of a packed batch belong to one
-// sequence whose cache already holds `past` positions. Not owning.
-struct DecoderSegment {
-  int64_t offset = 0;
-  int64_t length = 0;
-  int64_t past = 0;
-  SequenceKvCache* cache = nullptr;
-};
 
 class Qwen2Decoder {
  public:
@@ -34,7 +26,7 @@ class Qwen2Decoder {
   // `positions`[i]), writes each segment's keys and values into its cache,
   // and returns the final hidden states after the last norm.
   at::Tensor Forward(at::Tensor x, const at::Tensor& positions,
-                     const std::vector<DecoderSegment>& segments) const;
+                     const std::vector<CacheSegment>& segments) const;
 
   // Logits [M, vocab] of normed hidden rows [M, hidden], in float32.
   at::Tensor Logits(const at::Tensor& hidden) const;
@@ -43,8 +35,7 @@ class Qwen2Decoder {
 
  private:
   at::Tensor Layer(int index, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                   const std::vector<DecoderSegment>& segments) const;
-  at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight) const;
+                   SegmentAttention& attention) const;
 
   DecoderWeights weights_;
   DecoderConfig config_;

@@ -115,7 +115,7 @@ std::vector<StepOutput> TorchEngine::Step(const std::vector<StepItem>& items) {
 
   std::vector<int64_t> ids;
   std::vector<int64_t> positions;
-  std::vector<DecoderSegment> segments;
+  std::vector<CacheSegment> segments;
   for (const PlannedItem& item : plan) {
     const auto length = static_cast<int64_t>(item.tokens.size());
     for (int64_t j = 0; j < length; ++j) {
