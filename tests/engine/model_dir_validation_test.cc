@@ -165,5 +165,16 @@ TEST_CASE("a TorchScript file without the expected methods is named") {
   CHECK_THAT(copy.LoadError(), Contains("compress_fusion.pt") && Contains("'compress'"));
 }
 
+TEST_CASE("a fusion weight that disagrees with the config is named with both shapes") {
+  ModelDirCopy copy;
+  // The fusion block's intermediate_size, the one followed by "decoder".
+  copy.Patch("config.json", "\"intermediate_size\": 128\n  },\n  \"decoder\"",
+             "\"intermediate_size\": 256\n  },\n  \"decoder\"");
+  copy.Reseal("config.json");
+  CHECK_THAT(copy.LoadError(), Contains("compress_fusion.pt") &&
+                                   Contains("'fusion.mlp.gate_proj.weight'") &&
+                                   Contains("[256, 64]") && Contains("[128, 64]"));
+}
+
 }  // namespace
 }  // namespace auroraedge::model

@@ -4,16 +4,13 @@
 // (model/FORMAT.md), for the compressed path only.
 
 #include <string>
+#include <vector>
 
 #include "auroraedge/model/model_config.h"
+#include "fusion_layer.h"
 #include "pch.h"
 
 namespace auroraedge::model {
-
-struct FusionKv {
-  at::Tensor k;  // [1, heads, T, head_dim]
-  at::Tensor v;
-};
 
 class CompressFusion {
  public:
@@ -24,25 +21,24 @@ class CompressFusion {
   at::Tensor Compress(const at::Tensor& visual, const at::Tensor& valid);
 
   // Cross-attention keys and values of one request's valid visual rows
-  // [N_v, hidden].
-  FusionKv CrossKv(const at::Tensor& visual_rows);
+  // [N_v, hidden]: [1, 2, heads, N_v, head_dim] (keys, then values).
+  at::Tensor CrossKv(const at::Tensor& visual_rows);
 
-  // Fuses text embeddings [T, hidden] at text positions `positions` [T]
-  // given the fusion cache `past`; returns the fused rows [T, hidden] and
-  // the grown cache.
-  std::pair<at::Tensor, FusionKv> Fuse(const at::Tensor& text, const at::Tensor& positions,
-                                       const FusionKv& past, const FusionKv& cross);
+  // The fusion layer over the packed text rows of a step (FusionLayer::Forward).
+  at::Tensor Fuse(const at::Tensor& text, const at::Tensor& positions,
+                  const std::vector<CacheSegment>& segments,
+                  const std::vector<at::Tensor>& crosses) const {
+    return fusion_.Forward(text, positions, segments, crosses);
+  }
 
   int64_t weight_bytes() const;
   // The fusion layer's share: what every fused token reads.
   int64_t fusion_weight_bytes() const;
 
-  // An empty fusion cache [1, heads, 0, head_dim].
-  FusionKv EmptyCache(const at::TensorOptions& options) const;
-
  private:
   torch::jit::Module module_;
   ModelConfig config_;
+  FusionLayer fusion_;
 };
 
 }  // namespace auroraedge::model

@@ -6,7 +6,6 @@
 #include <memory>
 #include <vector>
 
-#include "compress_fusion.h"
 #include "kv_cache.h"
 #include "pch.h"
 
@@ -22,9 +21,10 @@ struct SequenceState {
   int64_t num_computed = 0;     // positions held by the decoder cache
   std::unique_ptr<SequenceKvCache> cache;
   // Fusion layer (compressed path): cross-attention K/V of the request's
-  // visual rows, the causal self-attention cache and its text-token count.
-  FusionKv cross;
-  FusionKv fusion_cache;
+  // visual rows [1, 2, heads, N_v, head_dim], the causal self-attention
+  // cache (one layer) and the text tokens it holds.
+  at::Tensor cross;
+  std::unique_ptr<SequenceKvCache> fusion_cache;
   int64_t num_text_fused = 0;
 };
 

@@ -236,7 +236,9 @@ void TorchEngine::AddSequence(SequenceId id, std::vector<int32_t> prompt_tokens,
   if (compress_fusion_) {
     s.cross = compress_fusion_->CrossKv(
         valid.empty() ? at::empty({0, config_.decoder.hidden_size}, options) : at::cat(valid));
-    s.fusion_cache = compress_fusion_->EmptyCache(options);
+    // Text tokens never outnumber the reserved tokens.
+    s.fusion_cache = std::make_unique<SequenceKvCache>(1, config_.fusion.num_heads, reserved,
+                                                       config_.fusion.head_dim, options);
   }
   const DecoderConfig& d = config_.decoder;
   s.cache = std::make_unique<SequenceKvCache>(d.num_layers, d.num_key_value_heads, reserved,

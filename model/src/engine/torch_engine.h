@@ -42,7 +42,8 @@ class TorchEngine : public Engine {
  private:
   struct PlannedItem;
   std::vector<PlannedItem> Plan(const std::vector<StepItem>& items);
-  at::Tensor Splice(const PlannedItem& item, at::Tensor embedded, FusionKv* fusion_cache);
+  void Splice(const std::vector<PlannedItem>& plan, at::Tensor& embedded,
+              std::vector<int64_t>* text_counts);
   std::vector<int32_t> MapVisualRows(const std::vector<int32_t>& prompt, size_t num_images) const;
 
   ModelConfig config_;

@@ -66,46 +66,54 @@ std::vector<TorchEngine::PlannedItem> TorchEngine::Plan(const std::vector<StepIt
   return plan;
 }
 
-// Replaces the item's rows of `embedded` (its plain token embeddings) by the
-// decoder input: visual rows at image placeholders, fused (compressed) or
-// plain (baseline) embeddings elsewhere. Sets *fusion_cache to the grown
-// fusion cache; the sequence's own state is left untouched.
-at::Tensor TorchEngine::Splice(const PlannedItem& item, at::Tensor embedded,
-                               FusionKv* fusion_cache) {
-  const SequenceState& s = *item.state;
-  std::vector<int64_t> text_rows;
-  std::vector<int64_t> visual_rows;
-  std::vector<int64_t> visual_sources;
-  for (size_t j = 0; j < item.tokens.size(); ++j) {
-    const int64_t position = s.num_computed + static_cast<int64_t>(j);
-    const int32_t source =
-        position < static_cast<int64_t>(s.visual_row.size()) ? s.visual_row[position] : -1;
-    if (source < 0) {
-      text_rows.push_back(static_cast<int64_t>(j));
-    } else {
-      visual_rows.push_back(static_cast<int64_t>(j));
-      visual_sources.push_back(source);
-    }
-  }
+// Turns `embedded`, the plain embeddings of the packed rows, into the
+// decoder input: visual rows at image placeholders, the fused text rows of
+// all items in one fusion pass (compressed) or the plain embeddings
+// (baseline). Fills the sequences' fusion caches (their counts advance in
+// Step, once the step has gone through).
+void TorchEngine::Splice(const std::vector<PlannedItem>& plan, at::Tensor& embedded,
+                         std::vector<int64_t>* text_counts) {
   const auto index = [&](const std::vector<int64_t>& values) {
     return at::tensor(values, at::kLong).to(device_);
   };
-  *fusion_cache = s.fusion_cache;
-  if (compress_fusion_ && !text_rows.empty()) {
-    const auto text_index = index(text_rows);
-    const auto num_text = static_cast<int64_t>(text_rows.size());
-    const auto positions = at::arange(s.num_text_fused, s.num_text_fused + num_text,
-                                      at::TensorOptions().dtype(at::kLong).device(device_));
-    auto [fused, grown] = compress_fusion_->Fuse(embedded.index_select(0, text_index), positions,
-                                                 s.fusion_cache, s.cross);
-    embedded.index_copy_(0, text_index, fused.to(embedded.scalar_type()));
-    *fusion_cache = std::move(grown);
+  std::vector<int64_t> text_rows;
+  std::vector<int64_t> text_positions;
+  std::vector<CacheSegment> segments;
+  std::vector<at::Tensor> crosses;
+  for (const PlannedItem& item : plan) {
+    const SequenceState& s = *item.state;
+    std::vector<int64_t> visual_rows;
+    std::vector<int64_t> visual_sources;
+    const auto first_text = static_cast<int64_t>(text_rows.size());
+    for (size_t j = 0; j < item.tokens.size(); ++j) {
+      const int64_t position = s.num_computed + static_cast<int64_t>(j);
+      const int32_t source =
+          position < static_cast<int64_t>(s.visual_row.size()) ? s.visual_row[position] : -1;
+      if (source < 0) {
+        text_positions.push_back(s.num_text_fused + static_cast<int64_t>(text_rows.size()) -
+                                 first_text);
+        text_rows.push_back(item.offset + static_cast<int64_t>(j));
+      } else {
+        visual_rows.push_back(item.offset + static_cast<int64_t>(j));
+        visual_sources.push_back(source);
+      }
+    }
+    const int64_t num_text = static_cast<int64_t>(text_rows.size()) - first_text;
+    text_counts->push_back(num_text);
+    if (num_text > 0 && compress_fusion_) {
+      segments.push_back({first_text, num_text, s.num_text_fused, s.fusion_cache.get()});
+      crosses.push_back(s.cross);
+    }
+    if (!visual_rows.empty()) {
+      embedded.index_copy_(0, index(visual_rows),
+                           s.visual_rows.index_select(0, index(visual_sources)));
+    }
   }
-  if (!visual_rows.empty()) {
-    embedded.index_copy_(0, index(visual_rows),
-                         s.visual_rows.index_select(0, index(visual_sources)));
-  }
-  return embedded;
+  if (!compress_fusion_ || text_rows.empty()) return;
+  const auto text_index = index(text_rows);
+  const auto fused = compress_fusion_->Fuse(embedded.index_select(0, text_index),
+                                            index(text_positions), segments, crosses);
+  embedded.index_copy_(0, text_index, fused);
 }
 
 std::vector<StepOutput> TorchEngine::Step(const std::vector<StepItem>& items) {
@@ -125,17 +133,11 @@ std::vector<StepOutput> TorchEngine::Step(const std::vector<StepItem>& items) {
     segments.push_back({item.offset, length, item.state->num_computed, item.state->cache.get()});
   }
   const auto long_options = at::TensorOptions().dtype(at::kLong);
-  const auto embedded = decoder_->Embed(at::tensor(ids, long_options).to(device_));
-
-  std::vector<at::Tensor> inputs;
-  std::vector<FusionKv> fusion_caches(plan.size());
-  for (size_t i = 0; i < plan.size(); ++i) {
-    const auto length = static_cast<int64_t>(plan[i].tokens.size());
-    inputs.push_back(
-        Splice(plan[i], embedded.narrow(0, plan[i].offset, length), &fusion_caches[i]));
-  }
+  auto embedded = decoder_->Embed(at::tensor(ids, long_options).to(device_));
+  std::vector<int64_t> text_counts;
+  Splice(plan, embedded, &text_counts);
   const auto hidden =
-      decoder_->Forward(at::cat(inputs), at::tensor(positions, long_options).to(device_), segments);
+      decoder_->Forward(embedded, at::tensor(positions, long_options).to(device_), segments);
 
   std::vector<int64_t> logit_rows;
   for (const PlannedItem& item : plan) {
@@ -156,10 +158,7 @@ std::vector<StepOutput> TorchEngine::Step(const std::vector<StepItem>& items) {
     PlannedItem& item = plan[i];
     SequenceState& s = *item.state;
     const auto length = static_cast<int64_t>(item.tokens.size());
-    if (compress_fusion_) {
-      s.num_text_fused = fusion_caches[i].k.size(2);
-      s.fusion_cache = std::move(fusion_caches[i]);
-    }
+    s.num_text_fused += text_counts[i];
     s.num_computed += length;
     if (item.want_logits) {
       const float* row = logits[logit_index++].data_ptr<float>();
