@@ -99,6 +99,9 @@ at::Tensor LengthMaskedAttention(const at::Tensor& q, const at::Tensor& k, const
   const int64_t n = q.size(1);
   const int64_t q_heads = q.size(2);
   const int64_t d = q.size(3);
+  // No keys at all (cross-attention of text-only requests): not a case to
+  // ask every SDPA kernel about.
+  if (k.size(2) == 0) return at::zeros({batch, n, q_heads * d}, q.options());
   const int64_t group = q_heads / k.size(1);
   const auto expand = [&](const at::Tensor& t) { return t.repeat_interleave(group, 1); };
   const auto mask = KeyMask(lengths, k.size(2)).view({batch, 1, 1, k.size(2)});
