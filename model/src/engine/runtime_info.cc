@@ -1,10 +1,12 @@
 #include "auroraedge/model/runtime_info.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <link.h>
 #include <sched.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <string>
@@ -23,6 +25,15 @@ int FindBlas(struct dl_phdr_info* info, size_t, void* data) {
   return 1;
 }
 
+// OpenBLAS built with pthreads (Debian's libopenblas0-pthread) keeps its
+// own pool, one thread per core, that at::set_num_threads does not reach;
+// its idle workers spin on sched_yield and take a core from the server.
+// Looked up at run time: other BLAS libraries lack these functions.
+template <typename Function>
+Function* OpenBlasFunction(const char* name) {
+  return reinterpret_cast<Function*>(dlsym(RTLD_DEFAULT, name));
+}
+
 }  // namespace
 
 int AvailableCores() {
@@ -33,9 +44,13 @@ int AvailableCores() {
   return count > 0 ? count : 1;
 }
 
+int DefaultIntraOpThreads() { return std::max(1, AvailableCores() - 1); }
+
 int SetIntraOpThreads(int threads) {
-  const int count = threads > 0 ? threads : AvailableCores();
+  const int count = threads > 0 ? threads : DefaultIntraOpThreads();
   at::set_num_threads(count);
+  if (auto* set_blas_threads = OpenBlasFunction<void(int)>("openblas_set_num_threads"))
+    set_blas_threads(count);
   return count;
 }
 
@@ -49,6 +64,8 @@ RuntimeInfo GetRuntimeInfo() {
     info.blas_library = realpath(blas.c_str(), resolved) ? resolved : blas;
   }
   info.intra_op_threads = at::get_num_threads();
+  if (auto* blas_threads = OpenBlasFunction<int()>("openblas_get_num_threads"))
+    info.blas_threads = blas_threads();
   info.available_cores = AvailableCores();
   return info;
 }

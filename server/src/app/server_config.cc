@@ -121,7 +121,10 @@ const std::vector<Option>& Options() {
           "request-log", "off|stdout|FILE",
           "one line per finished request (in --log-format), to standard output or appended to FILE",
           [](ServerConfig& c) -> std::string& { return c.request_log; }),
-      Number<int>("threads", "LibTorch intra-op threads; 0: the available cores", 0, 1024,
+      Number<int>("threads",
+                  "LibTorch intra-op threads; 0: the available cores less one (at least 1), which "
+                  "leaves a core to gRPC and preprocessing",
+                  0, 1024,
                   [](ServerConfig& c) -> int& { return c.serving.engine.intra_op_threads; }),
       Text("device", "cpu|cuda[:N]", "where the model runs",
            [](ServerConfig& c) -> std::string& { return c.serving.engine.device; }),

@@ -98,16 +98,16 @@ int Serve(ServerConfig config, const sigset_t& shutdown_signals) {
 
   model::EngineOptions& engine_options = config.serving.engine;
   if (engine_options.intra_op_threads == 0)
-    engine_options.intra_op_threads = model::AvailableCores();
+    engine_options.intra_op_threads = model::DefaultIntraOpThreads();
   spdlog::info("loading model {} on {} ({})", engine_options.model_dir, engine_options.device,
                engine_options.dtype);
   std::unique_ptr<InferenceEngine> engine =
       InferenceEngine::Start(config.serving, observability.observer);
   const model::RuntimeInfo runtime = model::GetRuntimeInfo();
-  spdlog::info("LibTorch {}: BLAS {}, {} intra-op threads, {} cores available",
+  spdlog::info("LibTorch {}: BLAS {} ({} own threads), {} intra-op threads, {} cores available",
                runtime.torch_version,
                runtime.blas_library.empty() ? "(none loaded)" : runtime.blas_library,
-               runtime.intra_op_threads, runtime.available_cores);
+               runtime.blas_threads, runtime.intra_op_threads, runtime.available_cores);
 
   grpc_server->Serve(engine.get(), config.serving);
   const model::ModelConfig& model = engine->model_config();

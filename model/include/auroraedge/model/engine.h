@@ -21,7 +21,7 @@ struct EngineOptions {
   std::string model_dir;
   std::string device = "cpu";     // "cpu" or "cuda[:N]"
   std::string dtype = "float32";  // "float32" or "bfloat16"
-  int intra_op_threads = 0;       // 0: number of available cores
+  int intra_op_threads = 0;       // 0: DefaultIntraOpThreads() (runtime_info.h)
   // Upper bound on KV-cache memory; the engine turns it into a token capacity.
   int64_t kv_cache_bytes = 512LL << 20;
   bool verify_checksums = true;
