@@ -16,9 +16,11 @@ START_TIMEOUT_S = float(os.environ.get("AURORAEDGE_TEST_START_TIMEOUT", "600"))
 class ServerProcess:
     """One server process; its log lines are collected as they come."""
 
-    def __init__(self, *extra_args, model_dir=MODEL_DIR):
+    def __init__(self, *extra_args, model_dir=MODEL_DIR, threads="2"):
+        """threads: --threads for the server; None leaves the server's default."""
         self.args = [SERVER_BIN, "--listen", "127.0.0.1:0", "--metrics-listen", "off",
-                     "--model", model_dir, "--threads", "2", *extra_args]
+                     "--model", model_dir, *(["--threads", threads] if threads else []),
+                     *extra_args]
         self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, errors="replace")
         self.stderr_lines = []

@@ -47,7 +47,8 @@ class Target:
             self.address, self.pid = args.address, args.pid
             return
         import server_process  # noqa: E402 - after import_client set the environment
-        self.process = server_process.ServerProcess(*args.server_arg, model_dir=args.model)
+        self.process = server_process.ServerProcess(*args.server_arg, model_dir=args.model,
+                                                    threads=None)
         self.process.wait_serving()
         self.address, self.pid = self.process.address, self.process.process.pid
 
