@@ -26,7 +26,8 @@ import naflex_reference  # noqa: E402
 import synthetic_parts  # noqa: E402
 from inspection_task import PartTruth  # noqa: E402
 
-GENERATOR_SOURCES = ("synthetic_parts.py", "defects.py", "part_geometry.py", "inspection_task.py")
+GENERATOR_SOURCES = ("synthetic_parts.py", "defects.py", "part_geometry.py", "inspection_task.py",
+                     "inspection_data.py")
 
 
 @dataclass(frozen=True)
@@ -41,19 +42,47 @@ class Preprocessing:
 class InspectionSet:
     pixels: List[np.ndarray]  # uint8 [grid_h * p, grid_w * p, 3], resized by the reference
     truths: List[PartTruth]
+    patch_labels: List[np.ndarray]  # uint8 [grid_h * grid_w]: indices into PIXEL_LABELS
 
     def __len__(self) -> int:
         return len(self.truths)
 
 
-def _prepare(job: Tuple[int, int, Preprocessing]) -> Tuple[np.ndarray, PartTruth]:
+# A patch shows a defect when this many of its source pixels do, else a hole
+# or the part when that share of them does.
+DEFECT_PIXELS = 4
+HOLE_SHARE = 0.1
+PART_SHARE = 0.4
+
+
+def patch_labels(labels: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
+    """What each patch of the naflex grid mostly shows, from a render's pixel labels."""
+    rows = np.linspace(0, labels.shape[0], grid_h + 1).round().astype(int)
+    cols = np.linspace(0, labels.shape[1], grid_w + 1).round().astype(int)
+    part, hole = synthetic_parts.PIXEL_LABELS.index("part"), synthetic_parts.PIXEL_LABELS.index("hole")
+    out = np.zeros(grid_h * grid_w, np.uint8)
+    for r in range(grid_h):
+        for c in range(grid_w):
+            region = labels[rows[r]:rows[r + 1], cols[c]:cols[c + 1]]
+            counts = np.bincount(region.ravel(), minlength=len(synthetic_parts.PIXEL_LABELS))
+            defects = counts[hole + 1:]
+            if defects.max() >= DEFECT_PIXELS:
+                out[r * grid_w + c] = hole + 1 + int(defects.argmax())
+            elif counts[hole] >= HOLE_SHARE * region.size:
+                out[r * grid_w + c] = hole
+            elif counts[part] >= PART_SHARE * region.size:
+                out[r * grid_w + c] = part
+    return out
+
+
+def _prepare(job: Tuple[int, int, Preprocessing]) -> Tuple[np.ndarray, PartTruth, np.ndarray]:
     seed, index, prep = job
-    image, truth = synthetic_parts.render(np.random.default_rng([seed, index]))
+    image, truth, labels = synthetic_parts.render_with_labels(np.random.default_rng([seed, index]))
     pixels = naflex_reference.to_rgb_array(image)
     grid_h, grid_w = naflex_reference.naflex_grid(pixels.shape[0], pixels.shape[1],
                                                   prep.patch_size, prep.max_num_patches)
     resized = naflex_reference.resize(pixels, grid_h * prep.patch_size, grid_w * prep.patch_size)
-    return resized, truth
+    return resized, truth, patch_labels(labels, grid_h, grid_w)
 
 
 def generator_fingerprint() -> str:
@@ -73,7 +102,8 @@ def build_set(split: str, count: int, prep: Preprocessing, workers: int = 2) -> 
             prepared = pool.map(_prepare, jobs, chunksize=64)
     else:
         prepared = [_prepare(job) for job in jobs]
-    return InspectionSet([p for p, _ in prepared], [t for _, t in prepared])
+    return InspectionSet([p for p, _, _ in prepared], [t for _, t, _ in prepared],
+                         [labels for _, _, labels in prepared])
 
 
 def load_or_build(cache_dir: str, split: str, count: int, prep: Preprocessing,
@@ -102,3 +132,13 @@ def patch_batch(data: InspectionSet, indices: Sequence[int],
                                                    prep.mean, prep.std))
         grids.append((pixels.shape[0] // prep.patch_size, pixels.shape[1] // prep.patch_size))
     return torch.from_numpy(np.stack(patches)), torch.tensor(grids, dtype=torch.long)
+
+
+def patch_label_batch(data: InspectionSet, indices: Sequence[int],
+                      max_num_patches: int) -> torch.Tensor:
+    """[n, max_num_patches] int64 patch labels of the chosen images, -100 at padded rows."""
+    out = torch.full((len(indices), max_num_patches), -100, dtype=torch.long)
+    for row, index in enumerate(indices):
+        labels = torch.from_numpy(data.patch_labels[index]).long()
+        out[row, :labels.numel()] = labels
+    return out

@@ -24,14 +24,16 @@ from prompt_ids import ChatPrompt  # noqa: E402
 class SharedImageModel(AuroraEdgeV):
     """The reference model, where the consecutive rows that ask about one image
     share one pass of the vision encoder (see `forward` below). Same parameters
-    and state-dict names as AuroraEdgeV."""
+    and state-dict names as AuroraEdgeV. `last_visual` keeps the last pass's V,
+    one entry per image, for the auxiliary heads."""
 
     questions_per_image = 1
+    last_visual: Optional[torch.Tensor] = None
 
     def encode_images(self, patches: torch.Tensor, grid_hw: torch.Tensor) -> torch.Tensor:
         step = self.questions_per_image
-        visual = super().encode_images(patches[::step], grid_hw[::step])
-        return visual.repeat_interleave(step, dim=0)
+        self.last_visual = super().encode_images(patches[::step], grid_hw[::step])
+        return self.last_visual.repeat_interleave(step, dim=0)
 
 
 @dataclass

@@ -38,6 +38,8 @@ PART_COLOURS = {
 BACKGROUNDS = [(68, 70, 74), (120, 122, 120), (190, 188, 182), (58, 104, 78),
                (176, 158, 120), (96, 112, 132), (214, 214, 208)]
 MIN_CONTRAST = 45.0
+# What a pixel of render_with_labels' label map shows.
+PIXEL_LABELS = ("background", "part", "hole", *DEFECTS)
 
 
 def luminance(rgb) -> float:
@@ -89,14 +91,16 @@ def part_surface(rng: np.random.Generator, colour: str, shape: Tuple[int, int]) 
 
 
 def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[str, ...],
-              defect: str, frame: PartFrame) -> Optional[Tuple[Image.Image, int, str]]:
-    """The part layer (RGBA), its hole count and the defect location; None when the
-    defect found no room on this part (the caller draws another)."""
+              defect: str, frame: PartFrame) -> Optional[Tuple[Image.Image, Image.Image, int, str]]:
+    """The part layer (RGBA), its label layer (PIXEL_LABELS), its hole count and the
+    defect location; None when the defect found no room on this part (the caller
+    draws another)."""
     layer_w, layer_h = frame.layer_size
     outline = Image.new("L", (layer_w, layer_h), 0)
     draw_outline(ImageDraw.Draw(outline), shape, frame, teeth=int(rng.integers(10, 19)))
     rgb, base = part_surface(rng, colour, (layer_h, layer_w))
 
+    undamaged = rgb.copy()
     drilled = list(pattern)
     location = NO_DEFECT
     if defect == "missing hole":
@@ -128,7 +132,13 @@ def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[
             return None
 
     rgba = np.dstack([np.clip(rgb, 0, 255), alpha * 255]).astype(np.uint8)
-    return Image.fromarray(rgba, "RGBA"), len(drilled), location
+    labels = np.where(alpha > 0.5, PIXEL_LABELS.index("part"), PIXEL_LABELS.index("background"))
+    labels[np.asarray(holes) > 127] = PIXEL_LABELS.index("hole")
+    if defect != NO_DEFECT:
+        damaged = (np.abs(rgb - undamaged).max(axis=2) > 12) & (alpha > 0.5)
+        labels[damaged] = PIXEL_LABELS.index(defect)
+    return (Image.fromarray(rgba, "RGBA"), Image.fromarray(labels.astype(np.uint8), "L"),
+            len(drilled), location)
 
 
 def background(rng: np.random.Generator, canvas: Tuple[int, int], part_colour: str) -> np.ndarray:
@@ -158,6 +168,13 @@ def lighting(rng: np.random.Generator, canvas: Tuple[int, int]) -> np.ndarray:
 
 def render(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth]:
     """One camera image and what is in it."""
+    image, truth, _ = render_with_labels(rng)
+    return image, truth
+
+
+def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth, np.ndarray]:
+    """render() plus what each pixel shows: uint8 [H, W] indices into PIXEL_LABELS
+    (training's dense auxiliary targets)."""
     defect = sample_defect(rng)
     while True:
         shape, colour, pattern = sample_part(rng, defect)
@@ -170,8 +187,10 @@ def render(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth]:
         drawn = draw_part(rng, shape, colour, pattern, defect, frame)
         if drawn is not None:
             break
-    layer, holes, location = drawn
-    layer = layer.rotate(rng.uniform(-10, 10), resample=Image.BICUBIC, expand=True)
+    layer, label_layer, holes, location = drawn
+    angle = rng.uniform(-10, 10)
+    layer = layer.rotate(angle, resample=Image.BICUBIC, expand=True)
+    label_layer = label_layer.rotate(angle, resample=Image.NEAREST, expand=True)
 
     scene = background(rng, canvas, colour)
     free_x = max(canvas[0] - layer.width, 0)
@@ -181,6 +200,8 @@ def render(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth]:
 
     part = Image.new("RGBA", canvas, (0, 0, 0, 0))
     part.paste(layer, (x, y))
+    labels = Image.new("L", canvas, PIXEL_LABELS.index("background"))
+    labels.paste(label_layer, (x, y))
     part_alpha = np.asarray(part.getchannel("A"), np.float32) / 255.0
     shadow = Image.fromarray((part_alpha * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(3))
     offset = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
@@ -195,7 +216,7 @@ def render(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth]:
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.0, 0.9)))
     noisy = np.asarray(image, np.float32) + rng.normal(0, rng.uniform(1.5, 6), (canvas[1], canvas[0], 1))
     image = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
-    return image, PartTruth(shape, colour, holes, defect, location)
+    return image, PartTruth(shape, colour, holes, defect, location), np.asarray(labels)
 
 
 def generate(seed: int, count: int) -> Iterator[Tuple[Image.Image, PartTruth]]:

@@ -2,11 +2,14 @@
 """Trains the demo AuroraEdge-V on the synthetic inspection task and writes its
 model directory (with model/python/export_model.py) and a training report.
 
-  nice -n 10 /usr/bin/python3 model/python/demo/train.py --out models/auroraedge-demo
+  /usr/bin/python3 model/python/demo/train.py --out models/auroraedge-demo
   /usr/bin/python3 model/python/demo/train.py --path baseline --out build/auroraedge-demo-baseline
 
-The baseline path (LLaVA: all visual tokens into the decoder, no compressor,
-no fusion) trains on the same data with the same seed and step budget.
+Two stages: the vision module alone against the auxiliary heads'
+ground-truth targets (auxiliary_heads.py), then the whole model end to end
+on the answers, the auxiliary loss kept as a smaller second term. The
+baseline path (LLaVA: all visual tokens into the decoder, no compressor, no
+fusion) trains on the same data with the same seed and step budget.
 """
 
 import argparse
@@ -27,8 +30,11 @@ sys.path.insert(0, DEMO_DIR)
 from auroraedge.config import load_config  # noqa: E402
 from auroraedge.init import init_module  # noqa: E402
 from auroraedge.tokenizer_info import apply_tokenizer, read_tokenizer_info  # noqa: E402
+from auroraedge.vision import valid_rows  # noqa: E402
+from auxiliary_heads import AuxiliaryHeads, attribute_targets  # noqa: E402
 from demo_tokenizer import write_tokenizer  # noqa: E402
-from inspection_data import InspectionSet, Preprocessing, load_or_build, patch_batch  # noqa: E402
+from inspection_data import (InspectionSet, Preprocessing, load_or_build, patch_batch,  # noqa: E402
+                             patch_label_batch)
 from inspection_task import QUESTION_TYPES  # noqa: E402
 from prompt_ids import BpeEncoder, ChatPrompt  # noqa: E402
 from question_batch import (SharedImageModel, answer_loss, build_batch, exact_matches,  # noqa: E402
@@ -81,31 +87,138 @@ def export(args, state_path: str, tokenizer: str) -> None:
     subprocess.run(command, check=True)
 
 
+class ImageOrder:
+    """Training images in reshuffled epochs, from one seeded generator."""
+
+    def __init__(self, count: int, generator: torch.Generator):
+        self.count = count
+        self.generator = generator
+        self.pending: List[int] = []
+
+    def take(self, n: int) -> List[int]:
+        while len(self.pending) < n:
+            self.pending += torch.randperm(self.count, generator=self.generator).tolist()
+        taken, self.pending = self.pending[:n], self.pending[n:]
+        return taken
+
+
+def auxiliary_loss(heads: AuxiliaryHeads, visual: torch.Tensor, grid_hw: torch.Tensor,
+                   data: InspectionSet, indices: List[int]) -> torch.Tensor:
+    return heads.loss(visual, valid_rows(grid_hw, visual.shape[1]),
+                      patch_label_batch(data, indices, visual.shape[1]),
+                      attribute_targets([data.truths[i] for i in indices]))
+
+
+def report_progress(stage: str, step: int, steps: int, losses, started: float) -> None:
+    elapsed = time.time() - started
+    recent = [v for _, v in losses[-20:]]
+    print(f"{stage} step {step}/{steps} loss {sum(recent) / len(recent):.4f} "
+          f"{elapsed:.0f}s elapsed, eta {elapsed / step * (steps - step):.0f}s", flush=True)
+
+
+def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set: InspectionSet,
+                 validation_set: InspectionSet, order: ImageOrder, prep: Preprocessing):
+    """Stage 1: the vision module against the auxiliary targets only."""
+    parameters = list(model.vision.parameters()) + list(heads.parameters())
+    optimizer = torch.optim.AdamW(parameters, lr=args.vision_lr, weight_decay=0.01,
+                                  betas=(0.9, 0.98))
+    validation = list(range(len(validation_set)))
+    validation_patches, validation_grid = patch_batch(validation_set, validation, prep)
+    validation_targets = attribute_targets(validation_set.truths)
+    losses = []
+    started = time.time()
+    for step in range(args.vision_steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, args.vision_steps, args.vision_lr, args.warmup)
+        indices = order.take(args.vision_batch)
+        patches, grid_hw = patch_batch(train_set, indices, prep)
+        loss = auxiliary_loss(heads, model.vision(patches, grid_hw), grid_hw, train_set, indices)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        losses.append((step + 1, float(loss)))
+        if (step + 1) % 50 == 0:
+            report_progress("vision", step + 1, args.vision_steps, losses, started)
+        if (step + 1) % args.eval_every == 0 or step + 1 == args.vision_steps:
+            with torch.no_grad():
+                visual = model.vision(validation_patches, validation_grid)
+            accuracy = heads.accuracy(visual, valid_rows(validation_grid, visual.shape[1]),
+                                      validation_targets)
+            print(f"vision stage, validation at step {step + 1}: " +
+                  ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()), flush=True)
+    return losses
+
+
+def train_answers(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set: InspectionSet,
+                  validation_set: InspectionSet, order: ImageOrder, chat: ChatPrompt, pad_id: int,
+                  prep: Preprocessing):
+    """Stage 2: the whole model on the answers, plus the auxiliary loss."""
+    vision = set(id(p) for p in model.vision.parameters())
+    groups = [{"params": [p for p in model.parameters() if id(p) not in vision], "scale": 1.0},
+              {"params": list(model.vision.parameters()) + list(heads.parameters()),
+               "scale": args.vision_lr_scale}]
+    optimizer = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    losses = []
+    started = time.time()
+    for step in range(args.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = group["scale"] * learning_rate(step, args.steps, args.lr, args.warmup)
+        indices = order.take(args.images_per_step)
+        asked = [[QUESTION_TYPES[int(t)] for t in
+                  torch.randperm(len(QUESTION_TYPES), generator=order.generator)
+                  [:args.questions_per_image]] for _ in indices]
+        batch = build_batch(chat, [train_set.truths[i] for i in indices], pad_id, asked)
+        patches, grid_hw = patch_batch(train_set, indices, prep)
+        answers = answer_loss(forward(model, batch, patches, grid_hw), batch.targets)
+        loss = answers + args.aux_weight * auxiliary_loss(heads, model.last_visual, grid_hw,
+                                                         train_set, indices)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append((step + 1, float(answers)))
+        if (step + 1) % 20 == 0:
+            report_progress("answers", step + 1, args.steps, losses, started)
+        if (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
+            accuracy = evaluate(model, validation_set, chat, pad_id, prep)
+            print(f"validation at step {step + 1}: " +
+                  ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()), flush=True)
+    return losses
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("--out", required=True, help="model directory to write")
     parser.add_argument("--path", choices=["compressed", "baseline"], default="compressed")
-    parser.add_argument("--steps", type=int, default=1600)
-    parser.add_argument("--images-per-step", type=int, default=8,
-                        help="images per step")
+    parser.add_argument("--vision-steps", type=int, default=3500,
+                        help="stage 1 steps (vision module and auxiliary heads)")
+    parser.add_argument("--vision-batch", type=int, default=32, help="images per stage 1 step")
+    parser.add_argument("--vision-lr", type=float, default=2e-3, help="stage 1 peak learning rate")
+    parser.add_argument("--steps", type=int, default=1500, help="stage 2 steps (whole model)")
+    parser.add_argument("--images-per-step", type=int, default=12, help="images per stage 2 step")
     parser.add_argument("--questions-per-image", type=int, default=3,
                         help="question types asked about each image per step (drawn at random)")
-    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (AdamW)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="stage 2 peak learning rate (AdamW)")
+    parser.add_argument("--vision-lr-scale", type=float, default=0.3,
+                        help="stage 2 learning rate of the vision module, relative to --lr")
+    parser.add_argument("--aux-weight", type=float, default=0.3,
+                        help="weight of the auxiliary loss in stage 2")
     parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--train-images", type=int, default=3000)
+    parser.add_argument("--train-images", type=int, default=4000)
     parser.add_argument("--validation-images", type=int, default=200)
     parser.add_argument("--test-images", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     # On a machine shared with other jobs, OpenMP threads that spin while
     # waiting for each other cost ten times the CPU of one thread (measured
-    # here: 3.9 s against 0.35 s of CPU per step); give 2 on an idle machine.
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    # here: 3.9 s against 0.35 s of CPU per step); give 1 on a busy machine.
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     parser.add_argument("--cache", default=os.path.join(PYTHON_DIR, "..", "..", "build-demo",
                                                         "data"),
                         help="directory for the prepared images (reused across runs)")
-    parser.add_argument("--eval-every", type=int, default=400)
+    parser.add_argument("--eval-every", type=int, default=500)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -131,46 +244,21 @@ def main(argv=None) -> int:
     train_set = load_or_build(args.cache, "train", args.train_images, prep)
     validation_set = load_or_build(args.cache, "validation", args.validation_images, prep)
     test_set = load_or_build(args.cache, "test", args.test_images, prep)
-    print(f"data ready after {time.time() - started:.0f}s", flush=True)
+    data_seconds = time.time() - started
+    print(f"data ready after {data_seconds:.0f}s", flush=True)
 
     model = SharedImageModel(config)
     init_module(model, args.seed, config.initializer_range)
+    heads = AuxiliaryHeads(config.decoder.hidden_size)
+    init_module(heads, args.seed, config.initializer_range, prefix="auxiliary.")
     parameters = sum(p.numel() for p in model.parameters())
     print(f"{config.name} ({args.path}): {parameters / 1e6:.2f}M parameters, "
           f"{config.visual_tokens_per_image} visual tokens per image", flush=True)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01,
-                                  betas=(0.9, 0.98))
-    order = torch.Generator().manual_seed(args.seed)
-    permutation: List[int] = []
-    losses = []
-    train_started = time.time()
-    for step in range(args.steps):
-        if len(permutation) < args.images_per_step:
-            permutation += torch.randperm(len(train_set), generator=order).tolist()
-        indices, permutation = permutation[:args.images_per_step], permutation[args.images_per_step:]
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, args.steps, args.lr, args.warmup)
-        asked = [[QUESTION_TYPES[int(t)] for t in
-                  torch.randperm(len(QUESTION_TYPES), generator=order)[:args.questions_per_image]]
-                 for _ in indices]
-        batch = build_batch(chat, [train_set.truths[i] for i in indices], pad_id, asked)
-        patches, grid_hw = patch_batch(train_set, indices, prep)
-        loss = answer_loss(forward(model, batch, patches, grid_hw), batch.targets)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        losses.append((step + 1, float(loss)))
-        if (step + 1) % 20 == 0 or step == 0:
-            elapsed = time.time() - train_started
-            recent = [v for _, v in losses[-20:]]
-            print(f"step {step + 1}/{args.steps} loss {sum(recent) / len(recent):.4f} "
-                  f"lr {group['lr']:.2e} {elapsed:.0f}s elapsed, "
-                  f"eta {elapsed / (step + 1) * (args.steps - step - 1):.0f}s", flush=True)
-        if (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
-            accuracy = evaluate(model, validation_set, chat, pad_id, prep)
-            print(f"validation at step {step + 1}: " +
-                  ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()), flush=True)
+    order = ImageOrder(len(train_set), torch.Generator().manual_seed(args.seed))
+    losses = {"vision stage (auxiliary loss)":
+              train_vision(args, model, heads, train_set, validation_set, order, prep)}
+    losses["whole model (answer loss)"] = train_answers(
+        args, model, heads, train_set, validation_set, order, chat, pad_id, prep)
 
     accuracies = {"validation": evaluate(model, validation_set, chat, pad_id, prep),
                   "test": evaluate(model, test_set, chat, pad_id, prep)}
@@ -180,10 +268,12 @@ def main(argv=None) -> int:
     export(args, state_path, tokenizer)
     os.remove(state_path)
     os.remove(tokenizer)  # the model directory carries its copy
-    summary = {"name": config.name, "path": args.path, "steps": args.steps,
+    summary = {"name": config.name, "path": args.path, "vision_steps": args.vision_steps,
+               "vision_batch": args.vision_batch, "steps": args.steps,
                "images_per_step": args.images_per_step, "train_images": args.train_images,
                "questions_per_image": args.questions_per_image, "parameters": parameters,
                "seed": args.seed, "threads": args.threads,
+               "data_seconds": round(data_seconds),
                "wall_seconds": round(time.time() - started),
                "cpu_seconds": round(cpu_seconds() - cpu_started),
                "command": " ".join(shlex.quote(a) for a in sys.argv)}

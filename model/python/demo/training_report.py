@@ -12,20 +12,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 Accuracy = Dict[str, float]  # question type (and "overall") -> exact-match share
 
 
-def write_loss_curve(path: str, losses: List[Tuple[int, float]], title: str) -> None:
-    steps = [s for s, _ in losses]
-    values = [v for _, v in losses]
+def write_loss_curve(path: str, losses: Dict[str, List[Tuple[int, float]]], title: str) -> None:
+    """One panel per training stage: the loss per step and its running mean."""
     window = 20
-    smooth = [sum(values[max(0, i - window + 1):i + 1]) / len(values[max(0, i - window + 1):i + 1])
-              for i in range(len(values))]
-    figure, axes = plt.subplots(figsize=(7, 4))
-    axes.plot(steps, values, alpha=0.3, label="loss per step")
-    axes.plot(steps, smooth, label=f"mean of {window} steps")
-    axes.set_yscale("log")
-    axes.set_xlabel("step")
-    axes.set_ylabel("answer cross-entropy")
-    axes.set_title(title)
-    axes.legend()
+    figure, panels = plt.subplots(1, len(losses), figsize=(6 * len(losses), 4), squeeze=False)
+    for axes, (stage, curve) in zip(panels[0], losses.items()):
+        steps = [s for s, _ in curve]
+        values = [v for _, v in curve]
+        smooth = [sum(values[max(0, i - window + 1):i + 1]) / len(values[max(0, i - window + 1):i + 1])
+                  for i in range(len(values))]
+        axes.plot(steps, values, alpha=0.3, label="loss per step")
+        axes.plot(steps, smooth, label=f"mean of {window} steps")
+        axes.set_yscale("log")
+        axes.set_xlabel("step")
+        axes.set_ylabel("cross-entropy")
+        axes.set_title(stage)
+        axes.legend()
+    figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -43,7 +46,7 @@ def markdown_table(accuracies: Dict[str, Accuracy]) -> str:
     return "\n".join(lines)
 
 
-def write_report(directory: str, summary: Dict, losses: List[Tuple[int, float]],
+def write_report(directory: str, summary: Dict, losses: Dict[str, List[Tuple[int, float]]],
                  accuracies: Dict[str, Accuracy]) -> None:
     os.makedirs(directory, exist_ok=True)
     write_loss_curve(os.path.join(directory, "loss_curve.png"), losses,
@@ -53,8 +56,9 @@ def write_report(directory: str, summary: Dict, losses: List[Tuple[int, float]],
         f.write("\n")
     with open(os.path.join(directory, "report.md"), "w") as f:
         f.write(f"# Training report: {summary['name']} ({summary['path']} path)\n\n")
-        for key in ("steps", "images_per_step", "train_images", "parameters", "wall_seconds",
-                    "cpu_seconds", "threads", "command"):
+        for key in ("vision_steps", "vision_batch", "steps", "images_per_step", "train_images",
+                    "parameters", "data_seconds", "wall_seconds", "cpu_seconds", "threads",
+                    "command"):
             f.write(f"- {key}: {summary[key]}\n")
         f.write("\nExact-match accuracy (greedy) per question type:\n\n")
         f.write(markdown_table(accuracies) + "\n\n![loss curve](loss_curve.png)\n")

@@ -1,0 +1,83 @@
+"""Training-only heads on the visual rows V that the vision module gives the decoder.
+
+A vision tower trained from scratch through the decoder alone learns the
+image's colour within a few hundred steps and its shape, holes and defects
+only after many thousands, far beyond the 45-minute CPU budget (measured:
+after 1,600 steps of 8 images the answers were right for colour only).
+These heads give it direct targets from the generator's ground truth: what
+each patch shows (background, part, hole or which defect, from the render's
+pixel labels) and each image's attributes. They are never exported: the
+served model answers through the decoder only.
+"""
+
+import os
+import sys
+from typing import List, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inspection_task import (COLOURS, DEFECTS, LOCATIONS, MAX_HOLES, NO_DEFECT,  # noqa: E402
+                             SHAPES, PartTruth)
+from synthetic_parts import PIXEL_LABELS  # noqa: E402
+
+# A defect covers one or two of an image's patches and a hole a few: weighted
+# like this, each matters about as much as the background and the part do.
+PATCH_LABEL_WEIGHTS = {"background": 1.0, "part": 1.0, "hole": 3.0, **{d: 20.0 for d in DEFECTS}}
+
+IMAGE_ATTRIBUTES = {
+    "shape": list(SHAPES),
+    "colour": list(COLOURS),
+    "holes": [str(n) for n in range(MAX_HOLES + 1)],
+    "defect": [NO_DEFECT, *DEFECTS],
+    "location": [NO_DEFECT, *LOCATIONS],
+}
+
+
+def attribute_targets(truths: Sequence[PartTruth]) -> torch.Tensor:
+    """[N, len(IMAGE_ATTRIBUTES)] class indices."""
+    rows: List[List[int]] = []
+    for truth in truths:
+        values = {"shape": truth.shape, "colour": truth.colour, "holes": str(truth.holes),
+                  "defect": truth.defect, "location": truth.location}
+        rows.append([IMAGE_ATTRIBUTES[name].index(values[name]) for name in IMAGE_ATTRIBUTES])
+    return torch.tensor(rows, dtype=torch.long)
+
+
+class AuxiliaryHeads(nn.Module):
+    def __init__(self, hidden_size: int):
+        super().__init__()
+        self.patch = nn.Linear(hidden_size, len(PIXEL_LABELS))
+        self.pool_score = nn.Linear(hidden_size, len(IMAGE_ATTRIBUTES))
+        self.attributes = nn.ModuleList(
+            [nn.Linear(hidden_size, len(classes)) for classes in IMAGE_ATTRIBUTES.values()])
+        self.register_buffer("patch_weights", torch.tensor(
+            [PATCH_LABEL_WEIGHTS[label] for label in PIXEL_LABELS]), persistent=False)
+
+    def forward(self, visual: torch.Tensor, valid: torch.Tensor):
+        """visual [N, P, H], valid [N, P] -> (patch logits [N, P, labels],
+        one [N, classes] logits tensor per image attribute). Each attribute
+        pools the valid rows with its own attention weights."""
+        scores = self.pool_score(visual).masked_fill(~valid.unsqueeze(-1), float("-inf"))
+        pooled = torch.einsum("npa,nph->nah", scores.softmax(dim=1), visual)
+        return self.patch(visual), [head(pooled[:, i]) for i, head in enumerate(self.attributes)]
+
+    def loss(self, visual: torch.Tensor, valid: torch.Tensor, patch_targets: torch.Tensor,
+             attributes: torch.Tensor) -> torch.Tensor:
+        """Weighted mean patch cross-entropy plus the sum of the attributes' cross-entropies;
+        patch_targets [N, P] with -100 at padded rows."""
+        patch_logits, attribute_logits = self(visual, valid)
+        loss = F.cross_entropy(patch_logits.flatten(0, 1), patch_targets.flatten(),
+                               weight=self.patch_weights, ignore_index=-100)
+        for i, logits in enumerate(attribute_logits):
+            loss = loss + F.cross_entropy(logits, attributes[:, i])
+        return loss
+
+    @torch.no_grad()
+    def accuracy(self, visual: torch.Tensor, valid: torch.Tensor,
+                 attributes: torch.Tensor) -> dict:
+        _, attribute_logits = self(visual, valid)
+        return {name: float((logits.argmax(-1) == attributes[:, i]).float().mean())
+                for i, (name, logits) in enumerate(zip(IMAGE_ATTRIBUTES, attribute_logits))}
