@@ -79,7 +79,7 @@ CASES = {
                      ["prompt"]),
     "max_new_tokens zero": lambda info: (with_sampling(max_new_tokens=0), ["sampling.max_new_tokens"]),
     "max_new_tokens beyond the context": lambda info: (with_sampling(
-        max_new_tokens=info.limits.context_length + 1), ["max_new_tokens"]),
+        max_new_tokens=info.limits.context_length + 1), ["sampling.max_new_tokens"]),
     "negative temperature": lambda info: (with_sampling(temperature=-1.0), ["sampling.temperature"]),
     "top_p zero": lambda info: (with_sampling(top_p=0.0), ["sampling.top_p", "(0, 1]"]),
     "top_k beyond the vocabulary": lambda info: (with_sampling(top_k=info.architecture.vocab_size + 1),

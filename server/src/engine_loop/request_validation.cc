@@ -49,7 +49,7 @@ ResolvedSampling ResolveSampling(const SamplingParams& params, const model::Mode
   }
   const int requested = *params.max_new_tokens;
   if (requested < 1 || requested > room) {
-    throw std::invalid_argument("max_new_tokens: " + std::to_string(requested) +
+    throw std::invalid_argument("sampling.max_new_tokens: " + std::to_string(requested) +
                                 " is out of range [1, " + std::to_string(room) +
                                 "] (context_length " + std::to_string(model.context_length) +
                                 " minus a prompt of " + std::to_string(prompt_tokens) + " tokens)");
