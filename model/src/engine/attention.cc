@@ -16,9 +16,11 @@ at::Tensor FutureMask(int64_t n, int64_t past, const at::Device& device) {
   return key_pos > query_pos;
 }
 
-// [B, S]: true where key j of entry b is within lengths[b].
+// [B, 1, 1 or n, S]: true where key j is within the entry's (lengths [B])
+// or the query's (lengths [B, n]) length.
 at::Tensor KeyMask(const at::Tensor& lengths, int64_t keys) {
-  return at::arange(keys, lengths.options()).unsqueeze(0) < lengths.unsqueeze(1);
+  const auto mask = at::arange(keys, lengths.options()) < lengths.unsqueeze(-1);
+  return mask.view({lengths.size(0), 1, lengths.dim() == 1 ? 1 : lengths.size(1), keys});
 }
 
 }  // namespace
@@ -79,14 +81,16 @@ at::Tensor ManualLengthMaskedAttention(const at::Tensor& q, const at::Tensor& k,
   const auto qg = q.permute({0, 2, 1, 3}).reshape({batch, kv_heads, group * n, d});
   const auto scores =
       at::matmul(qg, k.transpose(2, 3)).to(at::kFloat) * (1.0 / std::sqrt(static_cast<double>(d)));
-  const auto mask = KeyMask(lengths, keys).view({batch, 1, 1, keys});
+  // [B, 1, 1, 1 or n, S] against scores [B, kv_heads, group, n, S].
+  const auto mask = KeyMask(lengths, keys).unsqueeze(1);
   // The lowest float rather than -inf, and the mask applied again after the
-  // softmax: an entry without keys gets zeros, not NaN (as the reference).
+  // softmax: a query without keys gets zeros, not NaN (as the reference).
   const auto probs =
-      at::softmax(scores.masked_fill(mask.logical_not(), std::numeric_limits<float>::lowest()),
+      at::softmax(scores.view({batch, kv_heads, group, n, keys})
+                      .masked_fill(mask.logical_not(), std::numeric_limits<float>::lowest()),
                   -1) *
       mask;
-  return at::matmul(probs.to(v.scalar_type()), v)
+  return at::matmul(probs.view({batch, kv_heads, group * n, keys}).to(v.scalar_type()), v)
       .view({batch, q_heads, n, d})
       .permute({0, 2, 1, 3})
       .reshape({batch, n, q_heads * d});
@@ -104,11 +108,10 @@ at::Tensor LengthMaskedAttention(const at::Tensor& q, const at::Tensor& k, const
   if (k.size(2) == 0) return at::zeros({batch, n, q_heads * d}, q.options());
   const int64_t group = q_heads / k.size(1);
   const auto expand = [&](const at::Tensor& t) { return t.repeat_interleave(group, 1); };
-  const auto mask = KeyMask(lengths, k.size(2)).view({batch, 1, 1, k.size(2)});
-  const auto out =
-      at::scaled_dot_product_attention(q.permute({0, 2, 1, 3}), expand(k), expand(v), mask);
+  const auto out = at::scaled_dot_product_attention(q.permute({0, 2, 1, 3}), expand(k), expand(v),
+                                                    KeyMask(lengths, k.size(2)));
   // SDPA gives NaN where a query has no key at all; the reference gives zeros.
-  const auto has_keys = (lengths > 0).view({batch, 1, 1, 1});
+  const auto has_keys = (lengths > 0).view({batch, 1, lengths.dim() == 1 ? 1 : n, 1});
   return at::where(has_keys, out, at::zeros({}, out.options()))
       .permute({0, 2, 1, 3})
       .reshape({batch, n, q_heads * d});

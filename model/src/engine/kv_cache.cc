@@ -22,6 +22,6 @@ at::Tensor SequenceKvCache::Values(int layer, int64_t length) const {
 
 at::Tensor SequenceKvCache::Prefix(int64_t length) const { return storage_.narrow(3, 0, length); }
 
-at::Tensor SequenceKvCache::Position(int64_t pos) { return storage_.select(3, pos); }
+at::Tensor SequenceKvCache::Positions(int64_t pos, int64_t n) { return storage_.narrow(3, pos, n); }
 
 }  // namespace auroraedge::model

@@ -26,9 +26,9 @@ class SequenceKvCache {
   // Every layer's keys and values of positions 0 .. length-1, a view
   // [layers, 2, kv_heads, length, head_dim].
   at::Tensor Prefix(int64_t length) const;
-  // Every layer's keys and values at `pos`, a writable view
-  // [layers, 2, kv_heads, head_dim].
-  at::Tensor Position(int64_t pos);
+  // Every layer's keys and values at positions pos .. pos+n-1, a writable
+  // view [layers, 2, kv_heads, n, head_dim].
+  at::Tensor Positions(int64_t pos, int64_t n);
 
  private:
   at::Tensor storage_;  // [layers, 2, kv_heads, capacity, head_dim]

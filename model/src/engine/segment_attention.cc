@@ -5,92 +5,80 @@
 namespace auroraedge::model {
 namespace {
 
-at::Tensor RowIndex(const std::vector<CacheSegment>& segments, const at::Device& device) {
-  std::vector<int64_t> rows;
-  for (const CacheSegment& s : segments) rows.push_back(s.offset);
-  return at::tensor(rows, at::kLong).to(device);
+// Indices of the one-row segments, then of the longer ones; each list
+// attends as one batch (a decode row padded to a prefill chunk's length
+// would multiply its work).
+std::vector<std::vector<size_t>> SplitByLength(const std::vector<CacheSegment>& segments) {
+  std::vector<size_t> singles;
+  std::vector<size_t> chunks;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    (segments[i].length == 1 ? singles : chunks).push_back(i);
+  }
+  std::vector<std::vector<size_t>> split;
+  for (auto* part : {&singles, &chunks}) {
+    if (!part->empty()) split.push_back(std::move(*part));
+  }
+  return split;
 }
 
 }  // namespace
 
 SegmentAttention::SegmentAttention(const std::vector<CacheSegment>& segments) {
-  std::vector<at::Tensor> prefixes;
-  for (const CacheSegment& s : segments) {
-    if (s.length == 1) {
-      singles_.push_back(s);
+  for (const std::vector<size_t>& part : SplitByLength(segments)) {
+    std::vector<CacheSegment> members;
+    std::vector<at::Tensor> prefixes;
+    std::vector<int64_t> appended;
+    for (size_t i : part) {
+      const CacheSegment& s = segments[i];
+      members.push_back(s);
       prefixes.push_back(s.cache->Prefix(s.past));
-    } else {
-      chunks_.push_back(s);
+      appended.push_back(s.length);
     }
+    const at::Device device = prefixes[0].device();
+    batches_.push_back({members, PaddedRows(members, device), PaddedKv(prefixes, appended)});
   }
-  if (singles_.empty()) return;
-  padded_.emplace(prefixes, /*append=*/true);
-  single_rows_ = RowIndex(singles_, prefixes[0].device());
-}
-
-at::Tensor SegmentAttention::AttendSingles(int layer, const at::Tensor& q, const at::Tensor& k,
-                                           const at::Tensor& v) {
-  padded_->Append(layer, k, v);
-  return LengthMaskedAttention(q.unsqueeze(1), padded_->Keys(layer), padded_->Values(layer),
-                               padded_->lengths())
-      .squeeze(1);
 }
 
 at::Tensor SegmentAttention::Attend(int layer, const at::Tensor& q, const at::Tensor& k,
                                     const at::Tensor& v) {
-  const int64_t rows = q.size(0);
-  // Only one-row segments: they are the rows in order, nothing to gather.
-  if (static_cast<int64_t>(singles_.size()) == rows) return AttendSingles(layer, q, k, v);
-  auto attended = at::empty({rows, q.size(1) * q.size(2)}, q.options());
-  for (const CacheSegment& s : chunks_) {
-    s.cache->Write(layer, s.past, k.narrow(0, s.offset, s.length), v.narrow(0, s.offset, s.length));
-    const int64_t length = s.past + s.length;
-    attended.narrow(0, s.offset, s.length)
-        .copy_(CausalAttention(q.narrow(0, s.offset, s.length), s.cache->Keys(layer, length),
-                               s.cache->Values(layer, length), s.past));
+  const auto attend = [&](Batch& batch) {
+    batch.padded.Append(layer, batch.rows.Real(k), batch.rows.Real(v));
+    return LengthMaskedAttention(batch.rows.Gather(q), batch.padded.Keys(layer),
+                                 batch.padded.Values(layer), batch.rows.causal_lengths());
+  };
+  // Decode rows only: they are the packed rows in order, nothing to scatter.
+  if (batches_.size() == 1 && batches_[0].rows.IsWhole(q.size(0))) {
+    return attend(batches_[0]).squeeze(1);
   }
-  if (padded_) {
-    const auto pick = [&](const at::Tensor& t) { return t.index_select(0, single_rows_); };
-    attended.index_copy_(0, single_rows_, AttendSingles(layer, pick(q), pick(k), pick(v)));
-  }
+  auto attended = at::empty({q.size(0), q.size(1) * q.size(2)}, q.options());
+  for (Batch& batch : batches_) batch.rows.Scatter(attend(batch), attended);
   return attended;
 }
 
 void SegmentAttention::Commit() const {
-  for (size_t b = 0; b < singles_.size(); ++b) {
-    singles_[b].cache->Position(singles_[b].past).copy_(padded_->Appended(static_cast<int64_t>(b)));
+  for (const Batch& batch : batches_) {
+    for (size_t b = 0; b < batch.segments.size(); ++b) {
+      const CacheSegment& s = batch.segments[b];
+      s.cache->Positions(s.past, s.length).copy_(batch.padded.Appended(static_cast<int64_t>(b)));
+    }
   }
 }
 
 at::Tensor SegmentCrossAttention(const at::Tensor& q, const std::vector<CacheSegment>& segments,
                                  const std::vector<at::Tensor>& crosses) {
   auto attended = at::empty({q.size(0), q.size(1) * q.size(2)}, q.options());
-  const auto lengths_of = [&](std::vector<int64_t> lengths) {
-    return at::tensor(lengths, at::kLong).to(q.device());
-  };
-  std::vector<CacheSegment> singles;
-  std::vector<at::Tensor> single_crosses;
-  for (size_t i = 0; i < segments.size(); ++i) {
-    const CacheSegment& s = segments[i];
-    const at::Tensor& cross = crosses[i];
-    if (s.length == 1) {
-      singles.push_back(s);
-      single_crosses.push_back(cross);
-      continue;
+  for (const std::vector<size_t>& part : SplitByLength(segments)) {
+    std::vector<CacheSegment> members;
+    std::vector<at::Tensor> batch_crosses;
+    for (size_t i : part) {
+      members.push_back(segments[i]);
+      batch_crosses.push_back(crosses[i]);
     }
-    attended.narrow(0, s.offset, s.length)
-        .copy_(LengthMaskedAttention(q.narrow(0, s.offset, s.length).unsqueeze(0),
-                                     cross[0][0].unsqueeze(0), cross[0][1].unsqueeze(0),
-                                     lengths_of({cross.size(3)}))
-                   .squeeze(0));
-  }
-  if (!singles.empty()) {
-    const PaddedKv padded(single_crosses, /*append=*/false);
-    const auto rows = RowIndex(singles, q.device());
-    attended.index_copy_(0, rows,
-                         LengthMaskedAttention(q.index_select(0, rows).unsqueeze(1), padded.Keys(0),
-                                               padded.Values(0), padded.lengths())
-                             .squeeze(1));
+    const PaddedRows rows(members, q.device());
+    const PaddedKv padded(batch_crosses, {});
+    rows.Scatter(
+        LengthMaskedAttention(rows.Gather(q), padded.Keys(0), padded.Values(0), padded.lengths()),
+        attended);
   }
   return attended;
 }

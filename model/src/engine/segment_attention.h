@@ -1,50 +1,42 @@
 #pragma once
 
 // Attention of a packed batch: rows of several sequences in one [N, ...]
-// matrix. Segments of several rows (prefill chunks) attend one by one; all
-// one-row segments (decode rows) attend as one batch over zero-padded keys.
+// matrix. The one-row segments (decode rows) attend as one batch, the
+// longer ones (prefill chunks) as another, each over zero-padded keys.
 
-#include <optional>
 #include <vector>
 
-#include "kv_cache.h"
+#include "cache_segment.h"
 #include "padded_kv.h"
+#include "padded_rows.h"
 #include "pch.h"
 
 namespace auroraedge::model {
-
-// The rows [offset, offset + length) of a packed batch belong to one
-// sequence whose cache already holds `past` positions. Not owning.
-struct CacheSegment {
-  int64_t offset = 0;
-  int64_t length = 0;
-  int64_t past = 0;
-  SequenceKvCache* cache = nullptr;
-};
 
 // Causal self-attention of one step's packed rows over their sequences'
 // caches, for every layer of a stack.
 class SegmentAttention {
  public:
+  // `segments` cover the packed rows.
   explicit SegmentAttention(const std::vector<CacheSegment>& segments);
 
   // q [N, q_heads, d], k and v [N, kv_heads, d]: the packed rows of `layer`.
-  // Stores k and v as the rows' cache entries; returns [N, q_heads * d].
+  // Keeps k and v as the rows' keys and values; returns [N, q_heads * d].
   at::Tensor Attend(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
 
-  // Writes the one-row segments' keys and values of every layer into their
-  // caches (the batch held them until now). Call after the last layer.
+  // Writes the rows' keys and values of every layer into their caches (the
+  // batch held them until now). Call after the last layer.
   void Commit() const;
 
  private:
-  // The one-row segments' rows, in segment order.
-  at::Tensor AttendSingles(int layer, const at::Tensor& q, const at::Tensor& k,
-                           const at::Tensor& v);
+  // Segments that attend in one batched call.
+  struct Batch {
+    std::vector<CacheSegment> segments;
+    PaddedRows rows;
+    PaddedKv padded;
+  };
 
-  std::vector<CacheSegment> chunks_;
-  std::vector<CacheSegment> singles_;
-  at::Tensor single_rows_;  // [singles] packed row of each one-row segment
-  std::optional<PaddedKv> padded_;
+  std::vector<Batch> batches_;
 };
 
 // Cross-attention of packed rows q [N, heads, d]: the rows of segments[i]
