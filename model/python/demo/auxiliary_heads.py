@@ -76,8 +76,16 @@ class AuxiliaryHeads(nn.Module):
         return loss
 
     @torch.no_grad()
-    def accuracy(self, visual: torch.Tensor, valid: torch.Tensor,
+    def accuracy(self, visual: torch.Tensor, valid: torch.Tensor, patch_targets: torch.Tensor,
                  attributes: torch.Tensor) -> dict:
-        _, attribute_logits = self(visual, valid)
-        return {name: float((logits.argmax(-1) == attributes[:, i]).float().mean())
-                for i, (name, logits) in enumerate(zip(IMAGE_ATTRIBUTES, attribute_logits))}
+        """Share of right answers per image attribute, and of patches per
+        kind (defect patches pooled: the rare ones that matter)."""
+        patch_logits, attribute_logits = self(visual, valid)
+        result = {name: float((logits.argmax(-1) == attributes[:, i]).float().mean())
+                  for i, (name, logits) in enumerate(zip(IMAGE_ATTRIBUTES, attribute_logits))}
+        right = patch_logits.argmax(-1) == patch_targets
+        first_defect = PIXEL_LABELS.index(DEFECTS[0])
+        for kind, chosen in (("hole patches", patch_targets == PIXEL_LABELS.index("hole")),
+                             ("defect patches", patch_targets >= first_defect)):
+            result[kind] = float(right[chosen].float().mean()) if chosen.any() else 0.0
+        return result

@@ -125,6 +125,8 @@ def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set
     validation = list(range(len(validation_set)))
     validation_patches, validation_grid = patch_batch(validation_set, validation, prep)
     validation_targets = attribute_targets(validation_set.truths)
+    validation_patch_targets = patch_label_batch(validation_set, validation,
+                                                 validation_patches.shape[1])
     losses = []
     started = time.time()
     for step in range(args.vision_steps):
@@ -144,7 +146,7 @@ def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set
             with torch.no_grad():
                 visual = model.vision(validation_patches, validation_grid)
             accuracy = heads.accuracy(visual, valid_rows(validation_grid, visual.shape[1]),
-                                      validation_targets)
+                                      validation_patch_targets, validation_targets)
             print(f"vision stage, validation at step {step + 1}: " +
                   ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()), flush=True)
     return losses
