@@ -41,32 +41,6 @@ at::Tensor NaiveAttention(const at::Tensor& q, const at::Tensor& k, const at::Te
   return NaiveAttention(q, k, v, [past](int64_t i) { return past + i + 1; });
 }
 
-TEST_CASE("the manual causal GQA attention equals the per-head definition") {
-  at::manual_seed(1);
-  const int64_t past = GENERATE(0, 7);
-  const int64_t n = GENERATE(1, 5);
-  const auto q = at::randn({n, 6, 8});
-  const auto k = at::randn({2, past + n, 8});
-  const auto v = at::randn({2, past + n, 8});
-  INFO("past " << past << ", rows " << n);
-  const auto expected = NaiveAttention(q, k, v, past);
-  CHECK((ManualCausalAttention(q, k, v, past) - expected).abs().max().item<double>() < 1e-5);
-  // CausalAttention takes SDPA on LibTorch >= 2 and the fallback before.
-  CHECK((CausalAttention(q, k, v, past) - expected).abs().max().item<double>() < 1e-5);
-}
-
-TEST_CASE("attention reads the cache through strided views") {
-  at::manual_seed(2);
-  const auto storage = at::randn({2, 32, 8});  // [kv_heads, capacity, d], as the cache holds it
-  const auto q = at::randn({3, 4, 8});
-  const auto k = storage.narrow(1, 0, 10);
-  const auto v = storage.narrow(1, 0, 10) * 0.5;
-  CHECK((ManualCausalAttention(q, k, v, 7) - NaiveAttention(q, k.contiguous(), v, 7))
-            .abs()
-            .max()
-            .item<double>() < 1e-5);
-}
-
 TEST_CASE("length-masked attention over padded keys equals each entry alone, none gives zeros") {
   at::manual_seed(3);
   const int64_t n = GENERATE(1, 3);

@@ -8,14 +8,6 @@
 namespace auroraedge::model {
 namespace {
 
-// True where key j must stay hidden from query i (j > past + i).
-at::Tensor FutureMask(int64_t n, int64_t past, const at::Device& device) {
-  const auto options = at::TensorOptions().dtype(at::kLong).device(device);
-  const auto query_pos = at::arange(past, past + n, options).unsqueeze(1);
-  const auto key_pos = at::arange(0, past + n, options).unsqueeze(0);
-  return key_pos > query_pos;
-}
-
 // [B, 1, 1 or n, S]: true where key j is within the entry's (lengths [B])
 // or the query's (lengths [B, n]) length.
 at::Tensor KeyMask(const at::Tensor& lengths, int64_t keys) {
@@ -24,49 +16,6 @@ at::Tensor KeyMask(const at::Tensor& lengths, int64_t keys) {
 }
 
 }  // namespace
-
-at::Tensor ManualCausalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                 int64_t past) {
-  const int64_t n = q.size(0);
-  const int64_t q_heads = q.size(1);
-  const int64_t d = q.size(2);
-  const int64_t kv_heads = k.size(0);
-  const int64_t group = q_heads / kv_heads;
-  const int64_t length = k.size(1);
-  // [kv_heads, group * n, d]: the query heads that share a kv head form one
-  // batch entry, so the cache is read once per kv head.
-  const auto qg = q.permute({1, 0, 2}).reshape({kv_heads, group * n, d});
-  auto scores =
-      at::matmul(qg, k.transpose(1, 2)).to(at::kFloat) * (1.0 / std::sqrt(static_cast<double>(d)));
-  if (n > 1) {
-    scores =
-        scores.view({kv_heads, group, n, length})
-            .masked_fill(FutureMask(n, past, q.device()), -std::numeric_limits<float>::infinity())
-            .view({kv_heads, group * n, length});
-  }
-  const auto probs = at::softmax(scores, -1).to(v.scalar_type());
-  return at::matmul(probs, v).view({q_heads, n, d}).permute({1, 0, 2}).reshape({n, q_heads * d});
-}
-
-at::Tensor CausalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                           int64_t past) {
-#if TORCH_VERSION_MAJOR >= 2
-  const int64_t n = q.size(0);
-  const int64_t q_heads = q.size(1);
-  const int64_t d = q.size(2);
-  const int64_t group = q_heads / k.size(0);
-  const auto expand = [&](const at::Tensor& t) { return t.repeat_interleave(group, 0); };
-  // SDPA's is_causal aligns the mask top-left, which is wrong for a chunk
-  // after a cached prefix; pass the mask explicitly (true = may attend).
-  c10::optional<at::Tensor> mask;
-  if (n > 1) mask = FutureMask(n, past, q.device()).logical_not();
-  const auto out =
-      at::scaled_dot_product_attention(q.permute({1, 0, 2}), expand(k), expand(v), mask);
-  return out.permute({1, 0, 2}).reshape({n, q_heads * d});
-#else
-  return ManualCausalAttention(q, k, v, past);
-#endif
-}
 
 at::Tensor ManualLengthMaskedAttention(const at::Tensor& q, const at::Tensor& k,
                                        const at::Tensor& v, const at::Tensor& lengths) {
