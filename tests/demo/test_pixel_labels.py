@@ -44,3 +44,52 @@ def test_patch_label_rule():
     labels[10:13, 10:20] = part                     # patch 4: mostly background
     assert inspection_data.patch_labels(labels, 2, 3).tolist() == [0, part, scratch,
                                                                    part, 0, 0]
+
+
+def test_mirrored_views_keep_pixels_labels_and_truth_together():
+    import torch
+    from mirror_views import mirrored_views
+    prep = inspection_data.Preprocessing(16, 64, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+    data = inspection_data.build_set("validation", 12, prep, workers=1)
+    views = mirrored_views(data, range(len(data)), 16, torch.Generator().manual_seed(0))
+    first_defect = LABELS.index("scratch")
+    flipped = 0
+    for original, view, labels, view_labels, truth, view_truth in zip(
+            data.pixels, views.pixels, data.patch_labels, views.patch_labels, data.truths,
+            views.truths):
+        grid = labels.reshape(original.shape[0] // 16, -1)
+        view_grid = view_labels.reshape(grid.shape)
+        for axis in ((), (1,), (0,), (0, 1)):
+            if (np.array_equal(np.flip(original, axis), view)
+                    and np.array_equal(np.flip(grid, axis), view_grid)):
+                break
+        else:
+            raise AssertionError("pixels and patch labels were not flipped alike")
+        flipped += axis != ()
+        assert (view_truth.shape, view_truth.holes, view_truth.defect) == \
+            (truth.shape, truth.holes, truth.defect)
+        if truth.defect in ("none", "burr"):
+            continue
+        rows, cols = np.nonzero(view_grid >= first_defect)
+        vertical = "top" if rows.mean() < grid.shape[0] / 2 else "bottom"
+        horizontal = "left" if cols.mean() < grid.shape[1] / 2 else "right"
+        if view_truth.location != "centre":
+            assert view_truth.location == f"{vertical}-{horizontal}", (truth, view_truth, axis)
+    assert flipped > 0
+
+
+def test_defect_pixels_are_one_local_flaw():
+    """Only the flaw itself is labelled as the defect: its pixels stay within
+    a small region of the part (hole chamfers elsewhere are not defects)."""
+    seed = synthetic_parts.split_seed("validation")
+    checked = 0
+    for index in range(40):
+        _, truth, labels = synthetic_parts.render_with_labels(np.random.default_rng([seed, index]))
+        if truth.defect == NO_DEFECT:
+            continue
+        rows, cols = np.nonzero(labels == LABELS.index(truth.defect))
+        part_rows, part_cols = np.nonzero(labels != LABELS.index("background"))
+        for flaw, part in ((rows, part_rows), (cols, part_cols)):
+            assert np.ptp(flaw) <= 0.45 * np.ptp(part), (index, truth)
+        checked += 1
+    assert checked >= 20

@@ -100,13 +100,10 @@ def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[
     draw_outline(ImageDraw.Draw(outline), shape, frame, teeth=int(rng.integers(10, 19)))
     rgb, base = part_surface(rng, colour, (layer_h, layer_w))
 
-    undamaged = rgb.copy()
     drilled = list(pattern)
     location = NO_DEFECT
     if defect == "missing hole":
         location = drilled.pop(rng.integers(len(drilled)))
-        centre = frame.to_px(*HOLE_SLOTS[shape][location])
-        draw_punch_mark(rgb, base, centre, hole_radius_px(shape, location, frame))
 
     holes = Image.new("L", (layer_w, layer_h), 0)
     chamfers = Image.new("L", (layer_w, layer_h), 0)
@@ -120,6 +117,11 @@ def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[
     rgb *= 1.0 - 0.35 * chamfer[..., None]
     alpha = (np.asarray(outline, np.float32) - np.asarray(holes, np.float32)).clip(0, 255) / 255.0
 
+    # Only what the defect changes is labelled as the defect (not the chamfers).
+    undamaged = rgb.copy()
+    if defect == "missing hole":
+        centre = frame.to_px(*HOLE_SLOTS[shape][location])
+        draw_punch_mark(rgb, base, centre, hole_radius_px(shape, location, frame))
     drawer = surface_drawer(defect)
     if drawer is not None:
         for candidate in rng.permutation(LOCATIONS):
