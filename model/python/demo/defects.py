@@ -80,14 +80,14 @@ def polyline(rng: np.random.Generator, start: Point, angle: float, length: float
 
 def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
     solid = solid_material(alpha, 2)
-    length = rng.uniform(0.2, 0.28) * size
+    length = rng.uniform(0.26, 0.34) * size
     for _ in range(PLACEMENT_TRIES):
         centre = random_point(rng, box, length / 2)
         angle = rng.uniform(0, math.pi)
         start = (centre[0] - math.cos(angle) * length / 2, centre[1] - math.sin(angle) * length / 2)
         points = polyline(rng, start, angle, length, 4, 0.08)
         if all_inside(solid, box, points):
-            width = max(2.0, 0.02 * size)
+            width = max(3.0, 0.035 * size)
             blend(rgb, 0.6 * stroke_mask(alpha.shape, points, width * 1.8, 0.6), base * 0.45)
             blend(rgb, 0.95 * stroke_mask(alpha.shape, points, width, 0.3),
                   np.minimum(base * 1.3 + 90, 255))
@@ -97,7 +97,7 @@ def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
 
 def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
     solid = solid_material(alpha, 2)
-    radius = rng.uniform(0.045, 0.06) * size
+    radius = rng.uniform(0.075, 0.095) * size
     for _ in range(PLACEMENT_TRIES):
         cx, cy = random_point(rng, box, radius)
         ring = [(cx + radius * math.cos(a), cy + radius * math.sin(a))
@@ -115,7 +115,7 @@ def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
 
 def draw_crack(rng, rgb, alpha, base, box, size) -> bool:
     solid = solid_material(alpha, 2)
-    length = rng.uniform(0.17, 0.22) * size
+    length = rng.uniform(0.22, 0.28) * size
     for _ in range(PLACEMENT_TRIES):
         centre = random_point(rng, box, length / 2)
         angle = rng.uniform(0, 2 * math.pi)
@@ -124,7 +124,7 @@ def draw_crack(rng, rgb, alpha, base, box, size) -> bool:
         fork = trunk[rng.integers(2, 5)]
         branch = polyline(rng, fork, angle + rng.choice([-1, 1]) * 0.8, length * 0.4, 3, 0.7)
         if all_inside(solid, box, trunk + branch):
-            width = max(2.0, 0.022 * size)
+            width = max(3.0, 0.032 * size)
             dark = dark_mark(base)
             blend(rgb, 0.95 * stroke_mask(alpha.shape, trunk, width, 0.3), dark)
             blend(rgb, 0.85 * stroke_mask(alpha.shape, branch, width * 0.7, 0.3), dark)
@@ -153,8 +153,8 @@ def draw_burr(rng, rgb, alpha, base, box, size) -> bool:
         return False
     normal /= np.linalg.norm(normal)
     tangent = np.array([-normal[1], normal[0]])
-    half_width = rng.uniform(0.05, 0.07) * size
-    reach = rng.uniform(0.07, 0.1) * size
+    half_width = rng.uniform(0.08, 0.1) * size
+    reach = rng.uniform(0.1, 0.14) * size
     origin = np.array([ex, ey], dtype=np.float64) - normal * 1.5
     points = [tuple(origin - tangent * half_width)]
     for t in np.linspace(-0.7, 0.7, 5):
