@@ -36,6 +36,7 @@ from demo_tokenizer import write_tokenizer  # noqa: E402
 from inspection_data import (InspectionSet, Preprocessing, load_or_build, patch_batch,  # noqa: E402
                              patch_label_batch)
 from inspection_task import QUESTION_TYPES  # noqa: E402
+from mirror_views import mirrored_views  # noqa: E402
 from prompt_ids import BpeEncoder, ChatPrompt  # noqa: E402
 from question_batch import (SharedImageModel, answer_loss, build_batch, exact_matches,  # noqa: E402
                             forward)
@@ -102,6 +103,16 @@ class ImageOrder:
         return taken
 
 
+def training_views(args, train_set: InspectionSet, order: ImageOrder, count: int,
+                   prep: Preprocessing):
+    """The next `count` training images (mirrored at random unless --no-mirror) and
+    their indices in the returned set."""
+    indices = order.take(count)
+    if not args.mirror:
+        return train_set, indices
+    return mirrored_views(train_set, indices, prep.patch_size, order.generator), list(range(count))
+
+
 def auxiliary_loss(heads: AuxiliaryHeads, visual: torch.Tensor, grid_hw: torch.Tensor,
                    data: InspectionSet, indices: List[int]) -> torch.Tensor:
     return heads.loss(visual, valid_rows(grid_hw, visual.shape[1]),
@@ -132,9 +143,9 @@ def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set
     for step in range(args.vision_steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args.vision_steps, args.vision_lr, args.warmup)
-        indices = order.take(args.vision_batch)
-        patches, grid_hw = patch_batch(train_set, indices, prep)
-        loss = auxiliary_loss(heads, model.vision(patches, grid_hw), grid_hw, train_set, indices)
+        views, indices = training_views(args, train_set, order, args.vision_batch, prep)
+        patches, grid_hw = patch_batch(views, indices, prep)
+        loss = auxiliary_loss(heads, model.vision(patches, grid_hw), grid_hw, views, indices)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)
@@ -166,18 +177,18 @@ def train_answers(args, model: SharedImageModel, heads: AuxiliaryHeads, train_se
     for step in range(args.steps):
         for group in optimizer.param_groups:
             group["lr"] = group["scale"] * learning_rate(step, args.steps, args.lr, args.warmup)
-        indices = order.take(args.images_per_step)
+        views, indices = training_views(args, train_set, order, args.images_per_step, prep)
         asked = [[QUESTION_TYPES[int(t)] for t in
                   torch.randperm(len(QUESTION_TYPES), generator=order.generator)
                   [:args.questions_per_image]] for _ in indices]
-        batch = build_batch(chat, [train_set.truths[i] for i in indices], pad_id, asked)
-        patches, grid_hw = patch_batch(train_set, indices, prep)
+        batch = build_batch(chat, [views.truths[i] for i in indices], pad_id, asked)
+        patches, grid_hw = patch_batch(views, indices, prep)
         answers = answer_loss(forward(model, batch, patches, grid_hw), batch.targets)
         loss = answers + args.aux_weight * auxiliary_loss(heads, model.last_visual, grid_hw,
-                                                         train_set, indices)
+                                                         views, indices)
         optimizer.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for group in groups for p in group["params"]], 1.0)
         optimizer.step()
         losses.append((step + 1, float(answers)))
         if (step + 1) % 20 == 0:
@@ -208,6 +219,8 @@ def main(argv=None) -> int:
                         help="stage 2 learning rate of the vision module, relative to --lr")
     parser.add_argument("--aux-weight", type=float, default=0.3,
                         help="weight of the auxiliary loss in stage 2")
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
+                        help="flip training images left-right and top-bottom at random")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--train-images", type=int, default=4000)
     parser.add_argument("--validation-images", type=int, default=200)
@@ -274,7 +287,7 @@ def main(argv=None) -> int:
                "vision_batch": args.vision_batch, "steps": args.steps,
                "images_per_step": args.images_per_step, "train_images": args.train_images,
                "questions_per_image": args.questions_per_image, "parameters": parameters,
-               "seed": args.seed, "threads": args.threads,
+               "mirror": args.mirror, "seed": args.seed, "threads": args.threads,
                "data_seconds": round(data_seconds),
                "wall_seconds": round(time.time() - started),
                "cpu_seconds": round(cpu_seconds() - cpu_started),

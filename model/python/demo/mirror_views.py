@@ -1,0 +1,53 @@
+"""Mirrored training views of the prepared images.
+
+A part seen in a mirror is still a part of the same shape, colour and hole
+count, and its defect's location mirrors with it; so flipping each training
+image left-right and/or top-bottom at random shows the model four times as
+many distinct images for the cost of none. Flipping the resized pixels is
+flipping the camera image before the (symmetric) resize, so the patches are
+still the server's.
+"""
+
+import dataclasses
+from typing import List, Sequence
+
+import numpy as np
+import torch
+
+from inspection_data import InspectionSet
+from inspection_task import PartTruth
+
+LEFT_RIGHT = {"top-left": "top-right", "top-right": "top-left",
+              "bottom-left": "bottom-right", "bottom-right": "bottom-left"}
+TOP_BOTTOM = {"top-left": "bottom-left", "bottom-left": "top-left",
+              "top-right": "bottom-right", "bottom-right": "top-right"}
+
+
+def mirror_truth(truth: PartTruth, left_right: bool, top_bottom: bool) -> PartTruth:
+    location = truth.location
+    if left_right:
+        location = LEFT_RIGHT.get(location, location)
+    if top_bottom:
+        location = TOP_BOTTOM.get(location, location)
+    return dataclasses.replace(truth, location=location)
+
+
+def mirrored_views(data: InspectionSet, indices: Sequence[int], patch_size: int,
+                   generator: torch.Generator) -> InspectionSet:
+    """The chosen images, each flipped left-right and top-bottom with probability 1/2."""
+    flips = torch.rand(len(indices), 2, generator=generator) < 0.5
+    pixels: List[np.ndarray] = []
+    truths: List[PartTruth] = []
+    labels: List[np.ndarray] = []
+    for index, (left_right, top_bottom) in zip(indices, flips.tolist()):
+        image = data.pixels[index]
+        grid = data.patch_labels[index].reshape(image.shape[0] // patch_size,
+                                                image.shape[1] // patch_size)
+        if left_right:
+            image, grid = image[:, ::-1], grid[:, ::-1]
+        if top_bottom:
+            image, grid = image[::-1], grid[::-1]
+        pixels.append(np.ascontiguousarray(image))
+        labels.append(np.ascontiguousarray(grid).ravel())
+        truths.append(mirror_truth(data.truths[index], left_right, top_bottom))
+    return InspectionSet(pixels, truths, labels)
