@@ -54,14 +54,15 @@ def test_mirrored_views_keep_pixels_labels_and_truth_together():
     views = mirrored_views(data, range(len(data)), 16, torch.Generator().manual_seed(0))
     first_defect = LABELS.index("scratch")
     flipped = 0
-    for original, view, labels, view_labels, truth, view_truth in zip(
-            data.pixels, views.pixels, data.patch_labels, views.patch_labels, data.truths,
-            views.truths):
+    for original, view, labels, view_labels, cells, view_cells, truth, view_truth in zip(
+            data.pixels, views.pixels, data.patch_labels, views.patch_labels, data.cell_labels,
+            views.cell_labels, data.truths, views.truths):
         grid = labels.reshape(original.shape[0] // 16, -1)
         view_grid = view_labels.reshape(grid.shape)
         for axis in ((), (1,), (0,), (0, 1)):
             if (np.array_equal(np.flip(original, axis), view)
-                    and np.array_equal(np.flip(grid, axis), view_grid)):
+                    and np.array_equal(np.flip(grid, axis), view_grid)
+                    and np.array_equal(np.flip(cells, axis), view_cells)):
                 break
         else:
             raise AssertionError("pixels and patch labels were not flipped alike")
@@ -93,3 +94,18 @@ def test_defect_pixels_are_one_local_flaw():
             assert np.ptp(flaw) <= 0.45 * np.ptp(part), (index, truth)
         checked += 1
     assert checked >= 20
+
+
+def test_cell_labels_are_batched_patch_by_patch():
+    cells_per_side = inspection_data.CELLS
+    grid_h, grid_w = 2, 3
+    fine = np.arange(grid_h * cells_per_side * grid_w * cells_per_side, dtype=np.uint8)
+    fine = fine.reshape(grid_h * cells_per_side, grid_w * cells_per_side)
+    data = inspection_data.InspectionSet([np.zeros((32, 48, 3), np.uint8)], [None],
+                                         [np.zeros(6, np.uint8)], [fine])
+    batch = inspection_data.cell_label_batch(data, [0], 8)
+    assert batch.shape == (1, 8, cells_per_side * cells_per_side)
+    patch = 1 * grid_w + 2  # second row, third column
+    expected = fine[cells_per_side:, 2 * cells_per_side:].ravel()
+    assert batch[0, patch].tolist() == expected.tolist()
+    assert (batch[0, grid_h * grid_w:] == -100).all()

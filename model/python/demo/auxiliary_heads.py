@@ -6,7 +6,9 @@ only after many thousands, far beyond the 45-minute CPU budget (measured:
 after 1,600 steps of 8 images the answers were right for colour only).
 These heads give it direct targets from the generator's ground truth: what
 each patch shows (background, part, hole or which defect, from the render's
-pixel labels) and each image's attributes. They are never exported: the
+pixel labels), the same for each of the patch's cells (where inside the
+patch a flaw lies: the patch embedding then learns local structure rather
+than a patch's average) and each image's attributes. They are never exported: the
 served model answers through the decoder only.
 """
 
@@ -21,6 +23,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from inspection_task import (COLOURS, DEFECTS, LOCATIONS, MAX_HOLES, NO_DEFECT,  # noqa: E402
                              SHAPES, PartTruth)
+from inspection_data import CELLS  # noqa: E402
 from synthetic_parts import PIXEL_LABELS  # noqa: E402
 
 # A defect covers one or two of an image's patches and a hole a few: weighted
@@ -50,6 +53,7 @@ class AuxiliaryHeads(nn.Module):
     def __init__(self, hidden_size: int):
         super().__init__()
         self.patch = nn.Linear(hidden_size, len(PIXEL_LABELS))
+        self.cells = nn.Linear(hidden_size, CELLS * CELLS * len(PIXEL_LABELS))
         self.pool_score = nn.Linear(hidden_size, len(IMAGE_ATTRIBUTES))
         self.attributes = nn.ModuleList(
             [nn.Linear(hidden_size, len(classes)) for classes in IMAGE_ATTRIBUTES.values()])
@@ -58,29 +62,35 @@ class AuxiliaryHeads(nn.Module):
 
     def forward(self, visual: torch.Tensor, valid: torch.Tensor):
         """visual [N, P, H], valid [N, P] -> (patch logits [N, P, labels],
-        one [N, classes] logits tensor per image attribute). Each attribute
-        pools the valid rows with its own attention weights."""
+        cell logits [N, P, CELLS * CELLS, labels], one [N, classes] logits
+        tensor per image attribute). Each attribute pools the valid rows with
+        its own attention weights."""
         scores = self.pool_score(visual).masked_fill(~valid.unsqueeze(-1), float("-inf"))
         pooled = torch.einsum("npa,nph->nah", scores.softmax(dim=1), visual)
-        return self.patch(visual), [head(pooled[:, i]) for i, head in enumerate(self.attributes)]
+        cells = self.cells(visual).unflatten(-1, (CELLS * CELLS, len(PIXEL_LABELS)))
+        return (self.patch(visual), cells,
+                [head(pooled[:, i]) for i, head in enumerate(self.attributes)])
 
     def loss(self, visual: torch.Tensor, valid: torch.Tensor, patch_targets: torch.Tensor,
-             attributes: torch.Tensor) -> torch.Tensor:
-        """Weighted mean patch cross-entropy plus the sum of the attributes' cross-entropies;
-        patch_targets [N, P] with -100 at padded rows."""
-        patch_logits, attribute_logits = self(visual, valid)
+             cell_targets: torch.Tensor, attributes: torch.Tensor) -> torch.Tensor:
+        """Weighted mean patch and cell cross-entropies plus the sum of the
+        attributes' cross-entropies; patch_targets [N, P] and cell_targets
+        [N, P, CELLS * CELLS] with -100 at padded rows."""
+        patch_logits, cell_logits, attribute_logits = self(visual, valid)
         loss = F.cross_entropy(patch_logits.flatten(0, 1), patch_targets.flatten(),
                                weight=self.patch_weights, ignore_index=-100)
+        loss = loss + F.cross_entropy(cell_logits.flatten(0, 2), cell_targets.flatten(),
+                                      weight=self.patch_weights, ignore_index=-100)
         for i, logits in enumerate(attribute_logits):
             loss = loss + F.cross_entropy(logits, attributes[:, i])
         return loss
 
     @torch.no_grad()
     def accuracy(self, visual: torch.Tensor, valid: torch.Tensor, patch_targets: torch.Tensor,
-                 attributes: torch.Tensor) -> dict:
+                 cell_targets: torch.Tensor, attributes: torch.Tensor) -> dict:
         """Share of right answers per image attribute, and of patches per
         kind (defect patches pooled: the rare ones that matter)."""
-        patch_logits, attribute_logits = self(visual, valid)
+        patch_logits, cell_logits, attribute_logits = self(visual, valid)
         result = {name: float((logits.argmax(-1) == attributes[:, i]).float().mean())
                   for i, (name, logits) in enumerate(zip(IMAGE_ATTRIBUTES, attribute_logits))}
         right = patch_logits.argmax(-1) == patch_targets
@@ -88,4 +98,7 @@ class AuxiliaryHeads(nn.Module):
         for kind, chosen in (("hole patches", patch_targets == PIXEL_LABELS.index("hole")),
                              ("defect patches", patch_targets >= first_defect)):
             result[kind] = float(right[chosen].float().mean()) if chosen.any() else 0.0
+        chosen = cell_targets >= first_defect
+        right = cell_logits.argmax(-1) == cell_targets
+        result["defect cells"] = float(right[chosen].float().mean()) if chosen.any() else 0.0
         return result

@@ -43,6 +43,7 @@ class InspectionSet:
     pixels: List[np.ndarray]  # uint8 [grid_h * p, grid_w * p, 3], resized by the reference
     truths: List[PartTruth]
     patch_labels: List[np.ndarray]  # uint8 [grid_h * grid_w]: indices into PIXEL_LABELS
+    cell_labels: List[np.ndarray]  # uint8 [grid_h * CELLS, grid_w * CELLS]: the same, finer
 
     def __len__(self) -> int:
         return len(self.truths)
@@ -53,6 +54,9 @@ class InspectionSet:
 DEFECT_PIXELS = 4
 HOLE_SHARE = 0.1
 PART_SHARE = 0.4
+# Each patch side is split into this many cells for the finer labels, which
+# tell the vision module where inside a patch a flaw lies.
+CELLS = 4
 
 
 def patch_labels(labels: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
@@ -75,14 +79,16 @@ def patch_labels(labels: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
     return out
 
 
-def _prepare(job: Tuple[int, int, Preprocessing]) -> Tuple[np.ndarray, PartTruth, np.ndarray]:
+def _prepare(job: Tuple[int, int, Preprocessing]) -> Tuple[np.ndarray, PartTruth, np.ndarray,
+                                                          np.ndarray]:
     seed, index, prep = job
     image, truth, labels = synthetic_parts.render_with_labels(np.random.default_rng([seed, index]))
     pixels = naflex_reference.to_rgb_array(image)
     grid_h, grid_w = naflex_reference.naflex_grid(pixels.shape[0], pixels.shape[1],
                                                   prep.patch_size, prep.max_num_patches)
     resized = naflex_reference.resize(pixels, grid_h * prep.patch_size, grid_w * prep.patch_size)
-    return resized, truth, patch_labels(labels, grid_h, grid_w)
+    cells = patch_labels(labels, grid_h * CELLS, grid_w * CELLS).reshape(grid_h * CELLS, -1)
+    return resized, truth, patch_labels(labels, grid_h, grid_w), cells
 
 
 def generator_fingerprint() -> str:
@@ -102,8 +108,8 @@ def build_set(split: str, count: int, prep: Preprocessing, workers: int = 2) -> 
             prepared = pool.map(_prepare, jobs, chunksize=64)
     else:
         prepared = [_prepare(job) for job in jobs]
-    return InspectionSet([p for p, _, _ in prepared], [t for _, t, _ in prepared],
-                         [labels for _, _, labels in prepared])
+    pixels, truths, labels, cells = (list(column) for column in zip(*prepared))
+    return InspectionSet(pixels, truths, labels, cells)
 
 
 def load_or_build(cache_dir: str, split: str, count: int, prep: Preprocessing,
@@ -132,6 +138,20 @@ def patch_batch(data: InspectionSet, indices: Sequence[int],
                                                    prep.mean, prep.std))
         grids.append((pixels.shape[0] // prep.patch_size, pixels.shape[1] // prep.patch_size))
     return torch.from_numpy(np.stack(patches)), torch.tensor(grids, dtype=torch.long)
+
+
+def cell_label_batch(data: InspectionSet, indices: Sequence[int],
+                     max_num_patches: int) -> torch.Tensor:
+    """[n, max_num_patches, CELLS * CELLS] int64 cell labels of each patch's cells
+    (row-major inside the patch), -100 at padded rows."""
+    out = torch.full((len(indices), max_num_patches, CELLS * CELLS), -100, dtype=torch.long)
+    for row, index in enumerate(indices):
+        cells = data.cell_labels[index]
+        grid_h, grid_w = cells.shape[0] // CELLS, cells.shape[1] // CELLS
+        per_patch = cells.reshape(grid_h, CELLS, grid_w, CELLS).transpose(0, 2, 1, 3)
+        out[row, :grid_h * grid_w] = torch.from_numpy(
+            per_patch.reshape(grid_h * grid_w, CELLS * CELLS).astype(np.int64))
+    return out
 
 
 def patch_label_batch(data: InspectionSet, indices: Sequence[int],

@@ -39,15 +39,17 @@ def mirrored_views(data: InspectionSet, indices: Sequence[int], patch_size: int,
     pixels: List[np.ndarray] = []
     truths: List[PartTruth] = []
     labels: List[np.ndarray] = []
+    cells: List[np.ndarray] = []
     for index, (left_right, top_bottom) in zip(indices, flips.tolist()):
-        image = data.pixels[index]
+        image, fine = data.pixels[index], data.cell_labels[index]
         grid = data.patch_labels[index].reshape(image.shape[0] // patch_size,
                                                 image.shape[1] // patch_size)
         if left_right:
-            image, grid = image[:, ::-1], grid[:, ::-1]
+            image, grid, fine = image[:, ::-1], grid[:, ::-1], fine[:, ::-1]
         if top_bottom:
-            image, grid = image[::-1], grid[::-1]
+            image, grid, fine = image[::-1], grid[::-1], fine[::-1]
         pixels.append(np.ascontiguousarray(image))
         labels.append(np.ascontiguousarray(grid).ravel())
+        cells.append(np.ascontiguousarray(fine))
         truths.append(mirror_truth(data.truths[index], left_right, top_bottom))
-    return InspectionSet(pixels, truths, labels)
+    return InspectionSet(pixels, truths, labels, cells)

@@ -13,6 +13,7 @@ fusion) trains on the same data with the same seed and step budget.
 """
 
 import argparse
+import ctypes
 import math
 import os
 import shlex
@@ -33,8 +34,8 @@ from auroraedge.tokenizer_info import apply_tokenizer, read_tokenizer_info  # no
 from auroraedge.vision import valid_rows  # noqa: E402
 from auxiliary_heads import AuxiliaryHeads, attribute_targets  # noqa: E402
 from demo_tokenizer import write_tokenizer  # noqa: E402
-from inspection_data import (InspectionSet, Preprocessing, load_or_build, patch_batch,  # noqa: E402
-                             patch_label_batch)
+from inspection_data import (InspectionSet, Preprocessing, cell_label_batch,  # noqa: E402
+                             load_or_build, patch_batch, patch_label_batch)
 from inspection_task import QUESTION_TYPES  # noqa: E402
 from mirror_views import mirrored_views  # noqa: E402
 from prompt_ids import BpeEncoder, ChatPrompt  # noqa: E402
@@ -42,13 +43,25 @@ from question_batch import (SharedImageModel, answer_loss, build_batch, exact_ma
                             forward)
 from training_report import markdown_table, write_report  # noqa: E402
 
-CONFIG = os.path.join(DEMO_DIR, "auroraedge-demo.json")
+DEFAULT_CONFIG = os.path.join(DEMO_DIR, "auroraedge-demo.json")
 
 
 def cpu_seconds() -> float:
     """CPU time of this process and its finished children (the data workers)."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+def size_blas_pool(threads: int) -> None:
+    """Debian's libblas.so.3 is OpenBLAS, whose own thread pool
+    torch.set_num_threads does not size; its idle worker spins on sched_yield
+    (measured: two training runs of one thread each went 1.5x slower)."""
+    try:
+        blas = ctypes.CDLL("libblas.so.3")
+    except OSError:
+        return
+    if hasattr(blas, "openblas_set_num_threads"):
+        blas.openblas_set_num_threads(threads)
 
 
 def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
@@ -81,7 +94,7 @@ def evaluate(model, data: InspectionSet, chat: ChatPrompt, pad_id: int, prep: Pr
 
 
 def export(args, state_path: str, tokenizer: str) -> None:
-    command = [sys.executable, os.path.join(PYTHON_DIR, "export_model.py"), "--config", CONFIG,
+    command = [sys.executable, os.path.join(PYTHON_DIR, "export_model.py"), "--config", args.config,
                "--path", args.path, "--from-state", state_path, "--tokenizer", tokenizer,
                "--out", args.out, "--version", f"demo-{args.path}-seed{args.seed}-{args.steps}steps"]
     print("exporting:", " ".join(shlex.quote(c) for c in command), flush=True)
@@ -117,6 +130,7 @@ def auxiliary_loss(heads: AuxiliaryHeads, visual: torch.Tensor, grid_hw: torch.T
                    data: InspectionSet, indices: List[int]) -> torch.Tensor:
     return heads.loss(visual, valid_rows(grid_hw, visual.shape[1]),
                       patch_label_batch(data, indices, visual.shape[1]),
+                      cell_label_batch(data, indices, visual.shape[1]),
                       attribute_targets([data.truths[i] for i in indices]))
 
 
@@ -138,6 +152,8 @@ def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set
     validation_targets = attribute_targets(validation_set.truths)
     validation_patch_targets = patch_label_batch(validation_set, validation,
                                                  validation_patches.shape[1])
+    validation_cell_targets = cell_label_batch(validation_set, validation,
+                                               validation_patches.shape[1])
     losses = []
     started = time.time()
     for step in range(args.vision_steps):
@@ -157,7 +173,8 @@ def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set
             with torch.no_grad():
                 visual = model.vision(validation_patches, validation_grid)
             accuracy = heads.accuracy(visual, valid_rows(validation_grid, visual.shape[1]),
-                                      validation_patch_targets, validation_targets)
+                                      validation_patch_targets, validation_cell_targets,
+                                      validation_targets)
             print(f"vision stage, validation at step {step + 1}: " +
                   ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()), flush=True)
     return losses
@@ -206,11 +223,12 @@ def main(argv=None) -> int:
                                      epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("--out", required=True, help="model directory to write")
     parser.add_argument("--path", choices=["compressed", "baseline"], default="compressed")
-    parser.add_argument("--vision-steps", type=int, default=3500,
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help="model configuration (JSON)")
+    parser.add_argument("--vision-steps", type=int, default=4500,
                         help="stage 1 steps (vision module and auxiliary heads)")
     parser.add_argument("--vision-batch", type=int, default=32, help="images per stage 1 step")
     parser.add_argument("--vision-lr", type=float, default=2e-3, help="stage 1 peak learning rate")
-    parser.add_argument("--steps", type=int, default=1500, help="stage 2 steps (whole model)")
+    parser.add_argument("--steps", type=int, default=1000, help="stage 2 steps (whole model)")
     parser.add_argument("--images-per-step", type=int, default=12, help="images per stage 2 step")
     parser.add_argument("--questions-per-image", type=int, default=3,
                         help="question types asked about each image per step (drawn at random)")
@@ -236,6 +254,7 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-every", type=int, default=500)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    size_blas_pool(args.threads)
     torch.manual_seed(args.seed)
     started, cpu_started = time.time(), cpu_seconds()
 
@@ -244,7 +263,7 @@ def main(argv=None) -> int:
     os.makedirs(work, exist_ok=True)
     tokenizer = os.path.join(work, "tokenizer.json")
     write_tokenizer(tokenizer)
-    config = load_config(CONFIG)
+    config = load_config(args.config)
     config.path = args.path
     apply_tokenizer(config, read_tokenizer_info(tokenizer), tokenizer)
     config.validate()
