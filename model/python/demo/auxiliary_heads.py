@@ -26,9 +26,10 @@ from inspection_task import (COLOURS, DEFECTS, LOCATIONS, MAX_HOLES, NO_DEFECT, 
 from inspection_data import CELLS  # noqa: E402
 from synthetic_parts import PIXEL_LABELS  # noqa: E402
 
-# A defect covers one or two of an image's patches and a hole a few: weighted
-# like this, each matters about as much as the background and the part do.
-PATCH_LABEL_WEIGHTS = {"background": 1.0, "part": 1.0, "hole": 3.0, **{d: 20.0 for d in DEFECTS}}
+# Loss weights of the patch and cell labels other than defects (whose weight
+# is a training flag): a defect covers a few of an image's patches and a hole
+# a few more, so both weigh more than background and part.
+PATCH_LABEL_WEIGHTS = {"background": 1.0, "part": 1.0, "hole": 3.0}
 
 IMAGE_ATTRIBUTES = {
     "shape": list(SHAPES),
@@ -50,7 +51,7 @@ def attribute_targets(truths: Sequence[PartTruth]) -> torch.Tensor:
 
 
 class AuxiliaryHeads(nn.Module):
-    def __init__(self, hidden_size: int):
+    def __init__(self, hidden_size: int, defect_weight: float):
         super().__init__()
         self.patch = nn.Linear(hidden_size, len(PIXEL_LABELS))
         self.cells = nn.Linear(hidden_size, CELLS * CELLS * len(PIXEL_LABELS))
@@ -58,7 +59,8 @@ class AuxiliaryHeads(nn.Module):
         self.attributes = nn.ModuleList(
             [nn.Linear(hidden_size, len(classes)) for classes in IMAGE_ATTRIBUTES.values()])
         self.register_buffer("patch_weights", torch.tensor(
-            [PATCH_LABEL_WEIGHTS[label] for label in PIXEL_LABELS]), persistent=False)
+            [PATCH_LABEL_WEIGHTS.get(label, defect_weight) for label in PIXEL_LABELS]),
+            persistent=False)
 
     def forward(self, visual: torch.Tensor, valid: torch.Tensor):
         """visual [N, P, H], valid [N, P] -> (patch logits [N, P, labels],

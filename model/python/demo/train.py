@@ -141,19 +141,33 @@ def report_progress(stage: str, step: int, steps: int, losses, started: float) -
           f"{elapsed:.0f}s elapsed, eta {elapsed / step * (steps - step):.0f}s", flush=True)
 
 
+class VisionProbe:
+    """The auxiliary heads' accuracy on the first `count` images of a set (or all)."""
+
+    def __init__(self, data: InspectionSet, count: int, prep: Preprocessing):
+        count = min(count, len(data))
+        indices = list(range(count))
+        self.patches, self.grid_hw = patch_batch(data, indices, prep)
+        rows = self.patches.shape[1]
+        self.targets = (patch_label_batch(data, indices, rows), cell_label_batch(data, indices, rows),
+                        attribute_targets(data.truths[:count]))
+
+    @torch.no_grad()
+    def accuracy(self, model: SharedImageModel, heads: AuxiliaryHeads) -> Dict[str, float]:
+        visual = model.vision(self.patches, self.grid_hw)
+        return heads.accuracy(visual, valid_rows(self.grid_hw, visual.shape[1]), *self.targets)
+
+
 def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set: InspectionSet,
                  validation_set: InspectionSet, order: ImageOrder, prep: Preprocessing):
     """Stage 1: the vision module against the auxiliary targets only."""
     parameters = list(model.vision.parameters()) + list(heads.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=args.vision_lr, weight_decay=0.01,
                                   betas=(0.9, 0.98))
-    validation = list(range(len(validation_set)))
-    validation_patches, validation_grid = patch_batch(validation_set, validation, prep)
-    validation_targets = attribute_targets(validation_set.truths)
-    validation_patch_targets = patch_label_batch(validation_set, validation,
-                                                 validation_patches.shape[1])
-    validation_cell_targets = cell_label_batch(validation_set, validation,
-                                               validation_patches.shape[1])
+    # Training images as well as validation ones: a gap between them means the
+    # stage lacks data, none that it lacks steps.
+    watched = {"validation": VisionProbe(validation_set, len(validation_set), prep),
+               "training": VisionProbe(train_set, len(validation_set), prep)}
     losses = []
     started = time.time()
     for step in range(args.vision_steps):
@@ -170,13 +184,10 @@ def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set
         if (step + 1) % 50 == 0:
             report_progress("vision", step + 1, args.vision_steps, losses, started)
         if (step + 1) % args.eval_every == 0 or step + 1 == args.vision_steps:
-            with torch.no_grad():
-                visual = model.vision(validation_patches, validation_grid)
-            accuracy = heads.accuracy(visual, valid_rows(validation_grid, visual.shape[1]),
-                                      validation_patch_targets, validation_cell_targets,
-                                      validation_targets)
-            print(f"vision stage, validation at step {step + 1}: " +
-                  ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()), flush=True)
+            for name, probe in watched.items():
+                print(f"vision stage, {name} images at step {step + 1}: " +
+                      ", ".join(f"{t} {100 * a:.1f}%"
+                                for t, a in probe.accuracy(model, heads).items()), flush=True)
     return losses
 
 
@@ -235,6 +246,9 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=2e-3, help="stage 2 peak learning rate (AdamW)")
     parser.add_argument("--vision-lr-scale", type=float, default=0.3,
                         help="stage 2 learning rate of the vision module, relative to --lr")
+    parser.add_argument("--defect-weight", type=float, default=20.0,
+                        help="weight of a defect patch or cell in the auxiliary loss "
+                             "(background and part: 1, hole: 3)")
     parser.add_argument("--aux-weight", type=float, default=0.3,
                         help="weight of the auxiliary loss in stage 2")
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
@@ -283,7 +297,7 @@ def main(argv=None) -> int:
 
     model = SharedImageModel(config)
     init_module(model, args.seed, config.initializer_range)
-    heads = AuxiliaryHeads(config.decoder.hidden_size)
+    heads = AuxiliaryHeads(config.decoder.hidden_size, args.defect_weight)
     init_module(heads, args.seed, config.initializer_range, prefix="auxiliary.")
     parameters = sum(p.numel() for p in model.parameters())
     print(f"{config.name} ({args.path}): {parameters / 1e6:.2f}M parameters, "
