@@ -21,7 +21,7 @@ from auroraedge.config import load_config  # noqa: E402
 from demo_tokenizer import write_tokenizer  # noqa: E402
 from inspection_task import QUESTIONS, all_answers  # noqa: E402
 from prompt_ids import BpeEncoder, ChatPrompt  # noqa: E402
-from train import CONFIG  # noqa: E402
+from train import DEFAULT_CONFIG  # noqa: E402
 
 DUMP = os.environ["AURORAEDGE_PREPROCESS_DUMP"]
 CHAT_PROMPT_IDS = os.environ["AURORAEDGE_CHAT_PROMPT_IDS"]
@@ -30,7 +30,7 @@ NUM_IMAGES = 12
 
 @pytest.fixture(scope="module")
 def prep():
-    vision = load_config(CONFIG).vision
+    vision = load_config(DEFAULT_CONFIG).vision
     return inspection_data.Preprocessing(vision.patch_size, vision.max_num_patches,
                                          tuple(vision.image_mean), tuple(vision.image_std))
 
@@ -95,7 +95,7 @@ def test_prompt_and_answer_ids_match_the_servers_tokenizer(tmp_path):
     tokenizer = str(tmp_path / "tokenizer.json")
     write_tokenizer(tokenizer)
     encoder = BpeEncoder(tokenizer)
-    visual_tokens = load_config(CONFIG).compressor.num_tokens
+    visual_tokens = load_config(DEFAULT_CONFIG).compressor.num_tokens
     chat = ChatPrompt(encoder, visual_tokens)
 
     questions = list(QUESTIONS.values())
