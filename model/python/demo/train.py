@@ -235,18 +235,18 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="model directory to write")
     parser.add_argument("--path", choices=["compressed", "baseline"], default="compressed")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="model configuration (JSON)")
-    parser.add_argument("--vision-steps", type=int, default=4500,
+    parser.add_argument("--vision-steps", type=int, default=7000,
                         help="stage 1 steps (vision module and auxiliary heads)")
     parser.add_argument("--vision-batch", type=int, default=32, help="images per stage 1 step")
     parser.add_argument("--vision-lr", type=float, default=2e-3, help="stage 1 peak learning rate")
-    parser.add_argument("--steps", type=int, default=1000, help="stage 2 steps (whole model)")
+    parser.add_argument("--steps", type=int, default=700, help="stage 2 steps (whole model)")
     parser.add_argument("--images-per-step", type=int, default=12, help="images per stage 2 step")
     parser.add_argument("--questions-per-image", type=int, default=3,
                         help="question types asked about each image per step (drawn at random)")
     parser.add_argument("--lr", type=float, default=2e-3, help="stage 2 peak learning rate (AdamW)")
     parser.add_argument("--vision-lr-scale", type=float, default=0.3,
                         help="stage 2 learning rate of the vision module, relative to --lr")
-    parser.add_argument("--defect-weight", type=float, default=20.0,
+    parser.add_argument("--defect-weight", type=float, default=60.0,
                         help="weight of a defect patch or cell in the auxiliary loss "
                              "(background and part: 1, hole: 3)")
     parser.add_argument("--aux-weight", type=float, default=0.3,
