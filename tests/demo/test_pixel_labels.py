@@ -11,7 +11,8 @@ sys.path.insert(0, os.path.join(ROOT, "model", "python", "demo"))
 
 import inspection_data  # noqa: E402
 import synthetic_parts  # noqa: E402
-from inspection_task import NO_DEFECT  # noqa: E402
+from inspection_task import LOCATIONS, NO_DEFECT  # noqa: E402
+from part_geometry import HOLE_SLOTS, location_at  # noqa: E402
 
 LABELS = synthetic_parts.PIXEL_LABELS
 
@@ -19,7 +20,8 @@ LABELS = synthetic_parts.PIXEL_LABELS
 def test_labels_match_the_image_and_its_truth():
     seed = synthetic_parts.split_seed("validation")
     for index in range(24):
-        image, truth, labels = synthetic_parts.render_with_labels(np.random.default_rng([seed, index]))
+        image, truth, labels, _ = synthetic_parts.render_with_labels(
+            np.random.default_rng([seed, index]))
         plain, plain_truth = synthetic_parts.render(np.random.default_rng([seed, index]))
         assert np.array_equal(np.asarray(image), np.asarray(plain)) and truth == plain_truth
         assert labels.shape == (image.height, image.width)
@@ -34,16 +36,56 @@ def test_labels_match_the_image_and_its_truth():
 
 def test_patch_label_rule():
     part, hole, scratch = LABELS.index("part"), LABELS.index("hole"), LABELS.index("scratch")
-    labels = np.zeros((20, 30), np.uint8)           # 2 x 3 patches of 10 x 10 pixels
+    ignored = inspection_data.IGNORED
+    labels = np.zeros((20, 40), np.uint8)           # 2 x 4 patches of 10 x 10 pixels
     labels[0:10, 10:20] = part                      # patch 1: all part
     labels[0:10, 20:30] = part                      # patch 2: part with a hole and a scratch
     labels[2:6, 22:26] = hole
-    labels[8, 20:20 + inspection_data.DEFECT_PIXELS] = scratch
-    labels[10:20, 0:10] = part                      # patch 3: part with a small hole
-    labels[10:13, 0:3] = hole
-    labels[10:13, 10:20] = part                     # patch 4: mostly background
-    assert inspection_data.patch_labels(labels, 2, 3).tolist() == [0, part, scratch,
-                                                                   part, 0, 0]
+    labels[8, 20:25] = scratch                      # 5 % of the patch
+    labels[0:10, 30:40] = part                      # patch 3: a scratch grazes it
+    labels[0, 39] = scratch
+    labels[10:20, 0:10] = part                      # patch 4: part, a hole touches one pixel
+    labels[10, 0] = hole
+    labels[10:13, 10:20] = part                     # patch 5: mostly background
+    labels[10:20, 20:30] = part                     # patch 6: a hole grazes it
+    labels[19, 28:30] = hole
+    assert inspection_data.patch_labels(labels, 2, 4).tolist() == [0, part, scratch, ignored,
+                                                                   part, 0, ignored, 0]
+
+
+def test_patch_location_rule():
+    ignored = inspection_data.IGNORED
+    locations = np.zeros((10, 40), np.uint8)        # 1 x 4 patches of 10 x 10 pixels
+    locations[:, 0:10] = 1 + LOCATIONS.index("top-right")
+    locations[:, 10:20] = 1 + LOCATIONS.index("centre")
+    locations[0:2, 10:20] = 1 + LOCATIONS.index("top-left")   # 20 %: still the centre
+    locations[:, 20:30] = 1 + LOCATIONS.index("top-left")
+    locations[0:5, 20:30] = 1 + LOCATIONS.index("centre")     # across a border
+    locations[0:3, 30:40] = 1 + LOCATIONS.index("centre")     # mostly off the part
+    assert inspection_data.patch_locations(locations, 1, 4).tolist() == [
+        LOCATIONS.index("top-right"), LOCATIONS.index("centre"), ignored, ignored]
+
+
+def test_location_is_where_the_defect_is():
+    """The answer to "where" is the part location under the middle of the
+    flaw's pixels, never within LOCATION_MARGIN of a border; hole slots lie in
+    the location they are named after."""
+    for shape, slots in HOLE_SLOTS.items():
+        for name, (u, v) in slots.items():
+            assert LOCATIONS[int(location_at(np.array(u), np.array(v)))] == name, (shape, name)
+    seed = synthetic_parts.split_seed("validation")
+    checked = 0
+    for index in range(40):
+        _, truth, labels, locations = synthetic_parts.render_with_labels(
+            np.random.default_rng([seed, index]))
+        if truth.defect in (NO_DEFECT, "missing hole"):
+            continue
+        rows, cols = np.nonzero(labels == LABELS.index(truth.defect))
+        middle = locations[int(round(rows.mean())), int(round(cols.mean()))]
+        if middle:  # a burr's middle may lie just off the part
+            assert LOCATIONS[middle - 1] == truth.location, (index, truth)
+            checked += 1
+    assert checked >= 15
 
 
 def test_mirrored_views_keep_pixels_labels_and_truth_together():
@@ -54,9 +96,9 @@ def test_mirrored_views_keep_pixels_labels_and_truth_together():
     views = mirrored_views(data, range(len(data)), 16, torch.Generator().manual_seed(0))
     first_defect = LABELS.index("scratch")
     flipped = 0
-    for original, view, labels, view_labels, cells, view_cells, truth, view_truth in zip(
+    for original, view, labels, view_labels, cells, view_cells, view_where, truth, view_truth in zip(
             data.pixels, views.pixels, data.patch_labels, views.patch_labels, data.cell_labels,
-            views.cell_labels, data.truths, views.truths):
+            views.cell_labels, views.patch_locations, data.truths, views.truths):
         grid = labels.reshape(original.shape[0] // 16, -1)
         view_grid = view_labels.reshape(grid.shape)
         for axis in ((), (1,), (0,), (0, 1)):
@@ -69,13 +111,12 @@ def test_mirrored_views_keep_pixels_labels_and_truth_together():
         flipped += axis != ()
         assert (view_truth.shape, view_truth.holes, view_truth.defect) == \
             (truth.shape, truth.holes, truth.defect)
-        if truth.defect in ("none", "burr"):
+        if truth.defect == NO_DEFECT:
             continue
-        rows, cols = np.nonzero(view_grid >= first_defect)
-        vertical = "top" if rows.mean() < grid.shape[0] / 2 else "bottom"
-        horizontal = "left" if cols.mean() < grid.shape[1] / 2 else "right"
-        if view_truth.location != "centre":
-            assert view_truth.location == f"{vertical}-{horizontal}", (truth, view_truth, axis)
+        flaw = (view_grid >= first_defect) & (view_grid != inspection_data.IGNORED)
+        where = view_where.reshape(grid.shape)[flaw]
+        where = where[where != inspection_data.IGNORED]
+        assert LOCATIONS[np.bincount(where).argmax()] == view_truth.location, (truth, axis)
     assert flipped > 0
 
 
@@ -85,7 +126,8 @@ def test_defect_pixels_are_one_local_flaw():
     seed = synthetic_parts.split_seed("validation")
     checked = 0
     for index in range(40):
-        _, truth, labels = synthetic_parts.render_with_labels(np.random.default_rng([seed, index]))
+        _, truth, labels, _ = synthetic_parts.render_with_labels(
+            np.random.default_rng([seed, index]))
         if truth.defect == NO_DEFECT:
             continue
         rows, cols = np.nonzero(labels == LABELS.index(truth.defect))
@@ -102,7 +144,7 @@ def test_cell_labels_are_batched_patch_by_patch():
     fine = np.arange(grid_h * cells_per_side * grid_w * cells_per_side, dtype=np.uint8)
     fine = fine.reshape(grid_h * cells_per_side, grid_w * cells_per_side)
     data = inspection_data.InspectionSet([np.zeros((32, 48, 3), np.uint8)], [None],
-                                         [np.zeros(6, np.uint8)], [fine])
+                                         [np.zeros(6, np.uint8)], [fine], [np.zeros(6, np.uint8)])
     batch = inspection_data.cell_label_batch(data, [0], 8)
     assert batch.shape == (1, 8, cells_per_side * cells_per_side)
     patch = 1 * grid_w + 2  # second row, third column

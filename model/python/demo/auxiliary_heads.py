@@ -8,7 +8,9 @@ These heads give it direct targets from the generator's ground truth: what
 each patch shows (background, part, hole or which defect, from the render's
 pixel labels), the same for each of the patch's cells (where inside the
 patch a flaw lies: the patch embedding then learns local structure rather
-than a patch's average) and each image's attributes. They are never exported: the
+than a patch's average), which location of the part each patch lies in (so
+that a flaw's patches know where on the part they are, which is what the
+location question asks) and each image's attributes. They are never exported: the
 served model answers through the decoder only.
 """
 
@@ -55,6 +57,7 @@ class AuxiliaryHeads(nn.Module):
         super().__init__()
         self.patch = nn.Linear(hidden_size, len(PIXEL_LABELS))
         self.cells = nn.Linear(hidden_size, CELLS * CELLS * len(PIXEL_LABELS))
+        self.location = nn.Linear(hidden_size, len(LOCATIONS))
         self.pool_score = nn.Linear(hidden_size, len(IMAGE_ATTRIBUTES))
         self.attributes = nn.ModuleList(
             [nn.Linear(hidden_size, len(classes)) for classes in IMAGE_ATTRIBUTES.values()])
@@ -64,35 +67,42 @@ class AuxiliaryHeads(nn.Module):
 
     def forward(self, visual: torch.Tensor, valid: torch.Tensor):
         """visual [N, P, H], valid [N, P] -> (patch logits [N, P, labels],
-        cell logits [N, P, CELLS * CELLS, labels], one [N, classes] logits
-        tensor per image attribute). Each attribute pools the valid rows with
-        its own attention weights."""
+        cell logits [N, P, CELLS * CELLS, labels], patch location logits
+        [N, P, locations], one [N, classes] logits tensor per image
+        attribute). Each attribute pools the valid rows with its own
+        attention weights."""
         scores = self.pool_score(visual).masked_fill(~valid.unsqueeze(-1), float("-inf"))
         pooled = torch.einsum("npa,nph->nah", scores.softmax(dim=1), visual)
         cells = self.cells(visual).unflatten(-1, (CELLS * CELLS, len(PIXEL_LABELS)))
-        return (self.patch(visual), cells,
+        return (self.patch(visual), cells, self.location(visual),
                 [head(pooled[:, i]) for i, head in enumerate(self.attributes)])
 
     def loss(self, visual: torch.Tensor, valid: torch.Tensor, patch_targets: torch.Tensor,
-             cell_targets: torch.Tensor, attributes: torch.Tensor) -> torch.Tensor:
-        """Weighted mean patch and cell cross-entropies plus the sum of the
-        attributes' cross-entropies; patch_targets [N, P] and cell_targets
-        [N, P, CELLS * CELLS] with -100 at padded rows."""
-        patch_logits, cell_logits, attribute_logits = self(visual, valid)
+             cell_targets: torch.Tensor, location_targets: torch.Tensor,
+             attributes: torch.Tensor) -> torch.Tensor:
+        """Weighted mean patch and cell cross-entropies, the patch locations'
+        cross-entropy and the sum of the attributes' cross-entropies;
+        patch_targets and location_targets [N, P], cell_targets
+        [N, P, CELLS * CELLS], each -100 where ignored."""
+        patch_logits, cell_logits, location_logits, attribute_logits = self(visual, valid)
         loss = F.cross_entropy(patch_logits.flatten(0, 1), patch_targets.flatten(),
                                weight=self.patch_weights, ignore_index=-100)
         loss = loss + F.cross_entropy(cell_logits.flatten(0, 2), cell_targets.flatten(),
                                       weight=self.patch_weights, ignore_index=-100)
+        loss = loss + F.cross_entropy(location_logits.flatten(0, 1), location_targets.flatten(),
+                                      ignore_index=-100)
         for i, logits in enumerate(attribute_logits):
             loss = loss + F.cross_entropy(logits, attributes[:, i])
         return loss
 
     @torch.no_grad()
     def accuracy(self, visual: torch.Tensor, valid: torch.Tensor, patch_targets: torch.Tensor,
-                 cell_targets: torch.Tensor, attributes: torch.Tensor) -> dict:
-        """Share of right answers per image attribute, and of patches per
-        kind (defect patches pooled: the rare ones that matter)."""
-        patch_logits, cell_logits, attribute_logits = self(visual, valid)
+                 cell_targets: torch.Tensor, location_targets: torch.Tensor,
+                 attributes: torch.Tensor) -> dict:
+        """Share of right answers per image attribute, of patches per kind
+        (defect patches pooled: the rare ones that matter) and of the
+        locations of defect patches."""
+        patch_logits, cell_logits, location_logits, attribute_logits = self(visual, valid)
         result = {name: float((logits.argmax(-1) == attributes[:, i]).float().mean())
                   for i, (name, logits) in enumerate(zip(IMAGE_ATTRIBUTES, attribute_logits))}
         right = patch_logits.argmax(-1) == patch_targets
@@ -103,4 +113,7 @@ class AuxiliaryHeads(nn.Module):
         chosen = cell_targets >= first_defect
         right = cell_logits.argmax(-1) == cell_targets
         result["defect cells"] = float(right[chosen].float().mean()) if chosen.any() else 0.0
+        chosen = (patch_targets >= first_defect) & (location_targets >= 0)
+        right = location_logits.argmax(-1) == location_targets
+        result["defect patch locations"] = float(right[chosen].float().mean()) if chosen.any() else 0.0
         return result

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "preprocessing", "python"))
 sys.path.insert(0, DEMO_DIR)
 import naflex_reference  # noqa: E402
 import synthetic_parts  # noqa: E402
-from inspection_task import PartTruth  # noqa: E402
+from inspection_task import LOCATIONS, PartTruth  # noqa: E402
 
 GENERATOR_SOURCES = ("synthetic_parts.py", "defects.py", "part_geometry.py", "inspection_task.py",
                      "inspection_data.py")
@@ -44,51 +44,84 @@ class InspectionSet:
     truths: List[PartTruth]
     patch_labels: List[np.ndarray]  # uint8 [grid_h * grid_w]: indices into PIXEL_LABELS
     cell_labels: List[np.ndarray]  # uint8 [grid_h * CELLS, grid_w * CELLS]: the same, finer
+    patch_locations: List[np.ndarray]  # uint8 [grid_h * grid_w]: indices into LOCATIONS
 
     def __len__(self) -> int:
         return len(self.truths)
 
 
-# A patch shows a defect when this many of its source pixels do, else a hole
-# or the part when that share of them does.
-DEFECT_PIXELS = 4
+# A patch (or cell) shows a defect when this share of its source pixels do,
+# a hole when HOLE_SHARE of them do, else the part when PART_SHARE of them do.
+# A patch that a defect or hole only grazes (some pixels, fewer than its
+# share) is IGNORED: neither answer would be fair to ask of it.
+DEFECT_SHARE = 0.05
 HOLE_SHARE = 0.1
+HOLE_GRAZE = 0.02
 PART_SHARE = 0.4
+# A patch's location is the part's location under most of it, when that
+# covers LOCATION_SHARE of the patch's part pixels and PART_SHARE of the patch.
+LOCATION_SHARE = 0.75
+IGNORED = 255
 # Each patch side is split into this many cells for the finer labels, which
 # tell the vision module where inside a patch a flaw lies.
 CELLS = 4
 
 
-def patch_labels(labels: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
-    """What each patch of the naflex grid mostly shows, from a render's pixel labels."""
-    rows = np.linspace(0, labels.shape[0], grid_h + 1).round().astype(int)
-    cols = np.linspace(0, labels.shape[1], grid_w + 1).round().astype(int)
-    part, hole = synthetic_parts.PIXEL_LABELS.index("part"), synthetic_parts.PIXEL_LABELS.index("hole")
-    out = np.zeros(grid_h * grid_w, np.uint8)
+def grid_regions(shape: Tuple[int, int], grid_h: int, grid_w: int):
+    """The pixel regions of a grid_h x grid_w grid over an image, row-major."""
+    rows = np.linspace(0, shape[0], grid_h + 1).round().astype(int)
+    cols = np.linspace(0, shape[1], grid_w + 1).round().astype(int)
     for r in range(grid_h):
         for c in range(grid_w):
-            region = labels[rows[r]:rows[r + 1], cols[c]:cols[c + 1]]
-            counts = np.bincount(region.ravel(), minlength=len(synthetic_parts.PIXEL_LABELS))
-            defects = counts[hole + 1:]
-            if defects.max() >= DEFECT_PIXELS:
-                out[r * grid_w + c] = hole + 1 + int(defects.argmax())
-            elif counts[hole] >= HOLE_SHARE * region.size:
-                out[r * grid_w + c] = hole
-            elif counts[part] >= PART_SHARE * region.size:
-                out[r * grid_w + c] = part
+            yield slice(rows[r], rows[r + 1]), slice(cols[c], cols[c + 1])
+
+
+def patch_labels(labels: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
+    """What each patch of the grid shows (PIXEL_LABELS index, or IGNORED),
+    from a render's pixel labels."""
+    part, hole = synthetic_parts.PIXEL_LABELS.index("part"), synthetic_parts.PIXEL_LABELS.index("hole")
+    out = np.zeros(grid_h * grid_w, np.uint8)
+    for i, region in enumerate(grid_regions(labels.shape, grid_h, grid_w)):
+        pixels = labels[region]
+        counts = np.bincount(pixels.ravel(), minlength=len(synthetic_parts.PIXEL_LABELS))
+        defects = counts[hole + 1:]
+        if defects.max() >= DEFECT_SHARE * pixels.size:
+            out[i] = hole + 1 + int(defects.argmax())
+        elif defects.max() > 0:
+            out[i] = IGNORED
+        elif counts[hole] >= HOLE_SHARE * pixels.size:
+            out[i] = hole
+        elif counts[hole] >= HOLE_GRAZE * pixels.size:
+            out[i] = IGNORED
+        elif counts[part] >= PART_SHARE * pixels.size:
+            out[i] = part
+    return out
+
+
+def patch_locations(locations: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
+    """Where on the part each patch lies (LOCATIONS index, or IGNORED off the
+    part and across borders), from a render's location map."""
+    out = np.full(grid_h * grid_w, IGNORED, np.uint8)
+    for i, region in enumerate(grid_regions(locations.shape, grid_h, grid_w)):
+        counts = np.bincount(locations[region].ravel(), minlength=len(LOCATIONS) + 1)[1:]
+        on_part = counts.sum()
+        if on_part >= PART_SHARE * locations[region].size and counts.max() >= LOCATION_SHARE * on_part:
+            out[i] = int(counts.argmax())
     return out
 
 
 def _prepare(job: Tuple[int, int, Preprocessing]) -> Tuple[np.ndarray, PartTruth, np.ndarray,
-                                                          np.ndarray]:
+                                                          np.ndarray, np.ndarray]:
     seed, index, prep = job
-    image, truth, labels = synthetic_parts.render_with_labels(np.random.default_rng([seed, index]))
+    image, truth, labels, locations = synthetic_parts.render_with_labels(
+        np.random.default_rng([seed, index]))
     pixels = naflex_reference.to_rgb_array(image)
     grid_h, grid_w = naflex_reference.naflex_grid(pixels.shape[0], pixels.shape[1],
                                                   prep.patch_size, prep.max_num_patches)
     resized = naflex_reference.resize(pixels, grid_h * prep.patch_size, grid_w * prep.patch_size)
     cells = patch_labels(labels, grid_h * CELLS, grid_w * CELLS).reshape(grid_h * CELLS, -1)
-    return resized, truth, patch_labels(labels, grid_h, grid_w), cells
+    return (resized, truth, patch_labels(labels, grid_h, grid_w), cells,
+            patch_locations(locations, grid_h, grid_w))
 
 
 def generator_fingerprint() -> str:
@@ -108,8 +141,8 @@ def build_set(split: str, count: int, prep: Preprocessing, workers: int = 2) -> 
             prepared = pool.map(_prepare, jobs, chunksize=64)
     else:
         prepared = [_prepare(job) for job in jobs]
-    pixels, truths, labels, cells = (list(column) for column in zip(*prepared))
-    return InspectionSet(pixels, truths, labels, cells)
+    pixels, truths, labels, cells, locations = (list(column) for column in zip(*prepared))
+    return InspectionSet(pixels, truths, labels, cells, locations)
 
 
 def load_or_build(cache_dir: str, split: str, count: int, prep: Preprocessing,
@@ -140,25 +173,36 @@ def patch_batch(data: InspectionSet, indices: Sequence[int],
     return torch.from_numpy(np.stack(patches)), torch.tensor(grids, dtype=torch.long)
 
 
-def cell_label_batch(data: InspectionSet, indices: Sequence[int],
-                     max_num_patches: int) -> torch.Tensor:
-    """[n, max_num_patches, CELLS * CELLS] int64 cell labels of each patch's cells
-    (row-major inside the patch), -100 at padded rows."""
-    out = torch.full((len(indices), max_num_patches, CELLS * CELLS), -100, dtype=torch.long)
-    for row, index in enumerate(indices):
-        cells = data.cell_labels[index]
-        grid_h, grid_w = cells.shape[0] // CELLS, cells.shape[1] // CELLS
-        per_patch = cells.reshape(grid_h, CELLS, grid_w, CELLS).transpose(0, 2, 1, 3)
-        out[row, :grid_h * grid_w] = torch.from_numpy(
-            per_patch.reshape(grid_h * grid_w, CELLS * CELLS).astype(np.int64))
+def per_patch_batch(rows: Sequence[np.ndarray], max_num_patches: int) -> torch.Tensor:
+    """[n, max_num_patches, ...] int64 of per-patch labels, -100 where IGNORED and
+    at padded rows."""
+    out = torch.full((len(rows), max_num_patches, *rows[0].shape[1:]), -100, dtype=torch.long)
+    for i, labels in enumerate(rows):
+        values = torch.from_numpy(labels.astype(np.int64))
+        out[i, :len(labels)] = values.masked_fill(values == IGNORED, -100)
     return out
 
 
 def patch_label_batch(data: InspectionSet, indices: Sequence[int],
                       max_num_patches: int) -> torch.Tensor:
-    """[n, max_num_patches] int64 patch labels of the chosen images, -100 at padded rows."""
-    out = torch.full((len(indices), max_num_patches), -100, dtype=torch.long)
-    for row, index in enumerate(indices):
-        labels = torch.from_numpy(data.patch_labels[index]).long()
-        out[row, :labels.numel()] = labels
-    return out
+    """[n, max_num_patches] patch labels of the chosen images."""
+    return per_patch_batch([data.patch_labels[i] for i in indices], max_num_patches)
+
+
+def patch_location_batch(data: InspectionSet, indices: Sequence[int],
+                         max_num_patches: int) -> torch.Tensor:
+    """[n, max_num_patches] patch locations of the chosen images."""
+    return per_patch_batch([data.patch_locations[i] for i in indices], max_num_patches)
+
+
+def cell_label_batch(data: InspectionSet, indices: Sequence[int],
+                     max_num_patches: int) -> torch.Tensor:
+    """[n, max_num_patches, CELLS * CELLS] cell labels of each patch's cells
+    (row-major inside the patch)."""
+    rows = []
+    for index in indices:
+        cells = data.cell_labels[index]
+        grid_h, grid_w = cells.shape[0] // CELLS, cells.shape[1] // CELLS
+        per_patch = cells.reshape(grid_h, CELLS, grid_w, CELLS).transpose(0, 2, 1, 3)
+        rows.append(per_patch.reshape(grid_h * grid_w, CELLS * CELLS))
+    return per_patch_batch(rows, max_num_patches)

@@ -9,7 +9,10 @@ import math
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
+import numpy as np
 from PIL import ImageDraw
+
+from inspection_task import LOCATIONS
 
 # Hole slots: where a part of each shape may have a drilled hole. A slot is
 # named after the location it lies in, so a missing hole has a location.
@@ -46,8 +49,14 @@ HOLE_PATTERNS: Dict[str, List[Tuple[str, ...]]] = {
                 ("top-left", "bottom-left", "bottom-right")],
 }
 
-# Where a defect at a location may sit: (u0, v0, u1, v1) in the unit square,
-# kept clear of the lines between locations so that the answer is unambiguous.
+# The five locations partition the part's unit square: a centre square and
+# the four quadrants around it. A defect is where its middle is, and a defect
+# whose middle lies closer than LOCATION_MARGIN to a border between locations
+# is drawn elsewhere, so that every answer is unambiguous.
+CENTRE_HALF_WIDTH = 0.15
+LOCATION_MARGIN = 0.06
+
+# Where a defect at a location is tried first: (u0, v0, u1, v1) in the unit square.
 LOCATION_BOXES = {
     "top-left": (0.04, 0.04, 0.44, 0.44), "top-right": (0.56, 0.04, 0.96, 0.44),
     "bottom-left": (0.04, 0.56, 0.44, 0.96), "bottom-right": (0.56, 0.56, 0.96, 0.96),
@@ -59,6 +68,23 @@ EDGE_BOXES = {
     "bottom-left": (-0.1, 0.58, 0.42, 1.1), "bottom-right": (0.58, 0.58, 1.1, 1.1),
     "centre": (0.32, 0.32, 0.68, 0.68),
 }
+
+
+def location_at(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Indices into LOCATIONS of the locations at unit-square points."""
+    du, dv = u - 0.5, v - 0.5
+    quadrant = np.where(dv < 0, np.where(du < 0, 0, 1), np.where(du < 0, 2, 3))
+    centre = np.maximum(np.abs(du), np.abs(dv)) < CENTRE_HALF_WIDTH
+    return np.where(centre, LOCATIONS.index("centre"), quadrant)
+
+
+def border_clearance(u: float, v: float) -> float:
+    """How far a unit-square point lies from the nearest border between locations."""
+    du, dv = abs(u - 0.5), abs(v - 0.5)
+    to_centre_square = abs(max(du, dv) - CENTRE_HALF_WIDTH)
+    if max(du, dv) < CENTRE_HALF_WIDTH:
+        return to_centre_square
+    return min(du, dv, to_centre_square)
 
 
 @dataclass(frozen=True)
@@ -76,9 +102,18 @@ class PartFrame:
     def size(self) -> int:
         return min(self.width, self.height)
 
+    def to_unit(self, x, y):
+        return (x - self.margin) / self.width, (y - self.margin) / self.height
+
     @property
     def layer_size(self) -> Tuple[int, int]:
         return self.width + 2 * self.margin, self.height + 2 * self.margin
+
+    def location_map(self) -> np.ndarray:
+        """uint8 [layer h, layer w]: 1 + the LOCATIONS index of every layer pixel."""
+        layer_w, layer_h = self.layer_size
+        yy, xx = np.mgrid[0:layer_h, 0:layer_w].astype(np.float32)
+        return (1 + location_at(*self.to_unit(xx + 0.5, yy + 0.5))).astype(np.uint8)
 
 
 def draw_outline(draw: ImageDraw.ImageDraw, shape: str, frame: PartFrame, teeth: int) -> None:

@@ -26,7 +26,8 @@ from defects import draw_punch_mark, surface_drawer  # noqa: E402
 from inspection_task import (COLOURS, DEFECTS, LOCATIONS, NO_DEFECT, SHAPES,  # noqa: E402
                              PartTruth)
 from part_geometry import (EDGE_BOXES, HOLE_PATTERNS, HOLE_SLOTS, LOCATION_BOXES,  # noqa: E402
-                           PartFrame, draw_outline, hole_radius_px)
+                           LOCATION_MARGIN, PartFrame, border_clearance, draw_outline,
+                           hole_radius_px, location_at)
 
 SPLIT_SEEDS = {"train": 1000, "validation": 2000, "test": 3000}
 OK_SHARE = 0.25
@@ -38,6 +39,8 @@ PART_COLOURS = {
 BACKGROUNDS = [(68, 70, 74), (120, 122, 120), (190, 188, 182), (58, 104, 78),
                (176, 158, 120), (96, 112, 132), (214, 214, 208)]
 MIN_CONTRAST = 45.0
+# Placements of a defect tried per candidate location.
+DEFECT_TRIES = 4
 # What a pixel of render_with_labels' label map shows.
 PIXEL_LABELS = ("background", "part", "hole", *DEFECTS)
 
@@ -90,11 +93,48 @@ def part_surface(rng: np.random.Generator, colour: str, shape: Tuple[int, int]) 
     return np.clip(rgb, 0, 255).astype(np.float32), base
 
 
+def damage_location(damaged: np.ndarray, frame: PartFrame) -> Optional[str]:
+    """The location of a drawn defect's middle, or None when that lies too
+    near a border between locations to name one."""
+    rows, cols = np.nonzero(damaged)
+    if len(rows) == 0:
+        return None
+    u, v = frame.to_unit(cols.mean() + 0.5, rows.mean() + 0.5)
+    if border_clearance(u, v) < LOCATION_MARGIN:
+        return None
+    return LOCATIONS[int(location_at(np.array(u), np.array(v)))]
+
+
+def draw_surface_defect(rng: np.random.Generator, defect: str, rgb: np.ndarray, alpha: np.ndarray,
+                        base: np.ndarray, frame: PartFrame) -> Optional[str]:
+    """Draws `defect` where it has room and an unambiguous location (rgb and
+    alpha in place); its location, or None when the part has no such room."""
+    drawer = surface_drawer(defect)
+    undamaged_rgb, undamaged_alpha = rgb.copy(), alpha.copy()
+    for candidate in rng.permutation(LOCATIONS):
+        u0, v0, u1, v1 = (EDGE_BOXES if defect == "burr" else LOCATION_BOXES)[candidate]
+        box = (*frame.to_px(u0, v0), *frame.to_px(u1, v1))
+        for _ in range(DEFECT_TRIES):
+            if not drawer(rng, rgb, alpha, base, box, frame.size):
+                break
+            if damage_location(damage_mask(rgb, undamaged_rgb, alpha), frame) == candidate:
+                return str(candidate)
+            rgb[...], alpha[...] = undamaged_rgb, undamaged_alpha
+    return None
+
+
+def damage_mask(rgb: np.ndarray, undamaged: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Pixels of the part that a defect changed visibly."""
+    return (np.abs(rgb - undamaged).max(axis=2) > 12) & (alpha > 0.5)
+
+
 def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[str, ...],
-              defect: str, frame: PartFrame) -> Optional[Tuple[Image.Image, Image.Image, int, str]]:
-    """The part layer (RGBA), its label layer (PIXEL_LABELS), its hole count and the
-    defect location; None when the defect found no room on this part (the caller
-    draws another)."""
+              defect: str, frame: PartFrame) -> Optional[Tuple[Image.Image, Image.Image,
+                                                               Image.Image, int, str]]:
+    """The part layer (RGBA), its label layer (PIXEL_LABELS), its location
+    layer (1 + LOCATIONS index on the part, 0 off it), its hole count and the
+    defect location; None when the defect found no room on this part (the
+    caller draws another)."""
     layer_w, layer_h = frame.layer_size
     outline = Image.new("L", (layer_w, layer_h), 0)
     draw_outline(ImageDraw.Draw(outline), shape, frame, teeth=int(rng.integers(10, 19)))
@@ -122,25 +162,20 @@ def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[
     if defect == "missing hole":
         centre = frame.to_px(*HOLE_SLOTS[shape][location])
         draw_punch_mark(rgb, base, centre, hole_radius_px(shape, location, frame))
-    drawer = surface_drawer(defect)
-    if drawer is not None:
-        for candidate in rng.permutation(LOCATIONS):
-            u0, v0, u1, v1 = (EDGE_BOXES if defect == "burr" else LOCATION_BOXES)[candidate]
-            box = (*frame.to_px(u0, v0), *frame.to_px(u1, v1))
-            if drawer(rng, rgb, alpha, base, box, frame.size):
-                location = str(candidate)
-                break
-        else:
+    elif defect != NO_DEFECT:
+        location = draw_surface_defect(rng, defect, rgb, alpha, base, frame)
+        if location is None:
             return None
 
     rgba = np.dstack([np.clip(rgb, 0, 255), alpha * 255]).astype(np.uint8)
     labels = np.where(alpha > 0.5, PIXEL_LABELS.index("part"), PIXEL_LABELS.index("background"))
     labels[np.asarray(holes) > 127] = PIXEL_LABELS.index("hole")
     if defect != NO_DEFECT:
-        damaged = (np.abs(rgb - undamaged).max(axis=2) > 12) & (alpha > 0.5)
-        labels[damaged] = PIXEL_LABELS.index(defect)
+        labels[damage_mask(rgb, undamaged, alpha)] = PIXEL_LABELS.index(defect)
+    on_part = (alpha > 0.5) | (np.asarray(outline) > 127)
+    locations = np.where(on_part, frame.location_map(), 0).astype(np.uint8)
     return (Image.fromarray(rgba, "RGBA"), Image.fromarray(labels.astype(np.uint8), "L"),
-            len(drilled), location)
+            Image.fromarray(locations, "L"), len(drilled), location)
 
 
 def background(rng: np.random.Generator, canvas: Tuple[int, int], part_colour: str) -> np.ndarray:
@@ -170,13 +205,15 @@ def lighting(rng: np.random.Generator, canvas: Tuple[int, int]) -> np.ndarray:
 
 def render(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth]:
     """One camera image and what is in it."""
-    image, truth, _ = render_with_labels(rng)
+    image, truth, _, _ = render_with_labels(rng)
     return image, truth
 
 
-def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth, np.ndarray]:
-    """render() plus what each pixel shows: uint8 [H, W] indices into PIXEL_LABELS
-    (training's dense auxiliary targets)."""
+def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth, np.ndarray,
+                                                           np.ndarray]:
+    """render() plus training's dense auxiliary targets: what each pixel shows
+    (uint8 [H, W] indices into PIXEL_LABELS) and where on the part it lies
+    (uint8 [H, W]: 1 + LOCATIONS index on the part, 0 off it)."""
     defect = sample_defect(rng)
     while True:
         shape, colour, pattern = sample_part(rng, defect)
@@ -189,10 +226,11 @@ def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth
         drawn = draw_part(rng, shape, colour, pattern, defect, frame)
         if drawn is not None:
             break
-    layer, label_layer, holes, location = drawn
+    layer, label_layer, location_layer, holes, location = drawn
     angle = rng.uniform(-10, 10)
     layer = layer.rotate(angle, resample=Image.BICUBIC, expand=True)
     label_layer = label_layer.rotate(angle, resample=Image.NEAREST, expand=True)
+    location_layer = location_layer.rotate(angle, resample=Image.NEAREST, expand=True)
 
     scene = background(rng, canvas, colour)
     free_x = max(canvas[0] - layer.width, 0)
@@ -204,6 +242,8 @@ def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth
     part.paste(layer, (x, y))
     labels = Image.new("L", canvas, PIXEL_LABELS.index("background"))
     labels.paste(label_layer, (x, y))
+    locations = Image.new("L", canvas, 0)
+    locations.paste(location_layer, (x, y))
     part_alpha = np.asarray(part.getchannel("A"), np.float32) / 255.0
     shadow = Image.fromarray((part_alpha * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(3))
     offset = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
@@ -218,7 +258,8 @@ def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth
     image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.0, 0.9)))
     noisy = np.asarray(image, np.float32) + rng.normal(0, rng.uniform(1.5, 6), (canvas[1], canvas[0], 1))
     image = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
-    return image, PartTruth(shape, colour, holes, defect, location), np.asarray(labels)
+    return (image, PartTruth(shape, colour, holes, defect, location), np.asarray(labels),
+            np.asarray(locations))
 
 
 def generate(seed: int, count: int) -> Iterator[Tuple[Image.Image, PartTruth]]:

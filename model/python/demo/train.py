@@ -35,7 +35,8 @@ from auroraedge.vision import valid_rows  # noqa: E402
 from auxiliary_heads import AuxiliaryHeads, attribute_targets  # noqa: E402
 from demo_tokenizer import write_tokenizer  # noqa: E402
 from inspection_data import (InspectionSet, Preprocessing, cell_label_batch,  # noqa: E402
-                             load_or_build, patch_batch, patch_label_batch)
+                             load_or_build, patch_batch, patch_label_batch,
+                             patch_location_batch)
 from inspection_task import QUESTION_TYPES  # noqa: E402
 from mirror_views import mirrored_views  # noqa: E402
 from prompt_ids import BpeEncoder, ChatPrompt  # noqa: E402
@@ -126,12 +127,17 @@ def training_views(args, train_set: InspectionSet, order: ImageOrder, count: int
     return mirrored_views(train_set, indices, prep.patch_size, order.generator), list(range(count))
 
 
+def auxiliary_targets(data: InspectionSet, indices: List[int], rows: int):
+    """The auxiliary heads' targets for the chosen images (AuxiliaryHeads.loss order)."""
+    return (patch_label_batch(data, indices, rows), cell_label_batch(data, indices, rows),
+            patch_location_batch(data, indices, rows),
+            attribute_targets([data.truths[i] for i in indices]))
+
+
 def auxiliary_loss(heads: AuxiliaryHeads, visual: torch.Tensor, grid_hw: torch.Tensor,
                    data: InspectionSet, indices: List[int]) -> torch.Tensor:
     return heads.loss(visual, valid_rows(grid_hw, visual.shape[1]),
-                      patch_label_batch(data, indices, visual.shape[1]),
-                      cell_label_batch(data, indices, visual.shape[1]),
-                      attribute_targets([data.truths[i] for i in indices]))
+                      *auxiliary_targets(data, indices, visual.shape[1]))
 
 
 def report_progress(stage: str, step: int, steps: int, losses, started: float) -> None:
@@ -148,9 +154,7 @@ class VisionProbe:
         count = min(count, len(data))
         indices = list(range(count))
         self.patches, self.grid_hw = patch_batch(data, indices, prep)
-        rows = self.patches.shape[1]
-        self.targets = (patch_label_batch(data, indices, rows), cell_label_batch(data, indices, rows),
-                        attribute_targets(data.truths[:count]))
+        self.targets = auxiliary_targets(data, indices, self.patches.shape[1])
 
     @torch.no_grad()
     def accuracy(self, model: SharedImageModel, heads: AuxiliaryHeads) -> Dict[str, float]:
@@ -254,7 +258,7 @@ def main(argv=None) -> int:
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
                         help="flip training images left-right and top-bottom at random")
     parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--train-images", type=int, default=4000)
+    parser.add_argument("--train-images", type=int, default=8000)
     parser.add_argument("--validation-images", type=int, default=200)
     parser.add_argument("--test-images", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
