@@ -96,6 +96,8 @@ def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
 
 
 def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
+    """A shallow round depression under a side light: its wall facing the
+    light is bright, the opposite wall in shadow."""
     solid = solid_material(alpha, 2)
     radius = rng.uniform(0.075, 0.095) * size
     for _ in range(PLACEMENT_TRIES):
@@ -104,11 +106,14 @@ def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
                 for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]
         if all_inside(solid, box, ring + [(cx, cy)]):
             yy, xx = np.mgrid[0:alpha.shape[0], 0:alpha.shape[1]]
-            stretch = rng.uniform(0.7, 1.3)
-            dist = np.hypot((xx - cx) / stretch, (yy - cy) * stretch) / radius
-            blend(rgb, np.clip(1.2 - dist, 0, 1) * 0.85, dark_mark(base))
-            rim = np.exp(-((np.hypot(xx - cx + 0.3 * radius, yy - cy + 0.3 * radius) / radius - 0.9) ** 2) / 0.02)
-            blend(rgb, 0.5 * rim, np.minimum(base * 1.4 + 50, 255))
+            stretch = rng.uniform(0.8, 1.25)
+            dx, dy = (xx - cx) / (radius * stretch), (yy - cy) * stretch / radius
+            dist = np.hypot(dx, dy)
+            light = rng.uniform(0, 2 * math.pi)
+            facing = (dx * math.cos(light) + dy * math.sin(light)) / np.maximum(dist, 1e-6)
+            wall = np.clip(1.15 - np.abs(dist - 0.6) / 0.45, 0, 1)
+            blend(rgb, 0.9 * wall * np.clip(facing, 0, 1), np.minimum(base * 1.5 + 70, 255))
+            blend(rgb, 0.9 * wall * np.clip(-facing, 0, 1), base * 0.3)
             return True
     return False
 
