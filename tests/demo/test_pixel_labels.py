@@ -1,5 +1,6 @@
 """The generator's pixel labels (training's auxiliary targets) agree with its
-images and ground truth, and patches are labelled by the documented rule."""
+images and ground truth, patches are labelled by the documented rules, and
+the per-row attribute targets repeat the image's class."""
 
 import os
 import sys
@@ -151,3 +152,16 @@ def test_cell_labels_are_batched_patch_by_patch():
     expected = fine[cells_per_side:, 2 * cells_per_side:].ravel()
     assert batch[0, patch].tolist() == expected.tolist()
     assert (batch[0, grid_h * grid_w:] == -100).all()
+
+
+def test_every_row_targets_repeat_the_image_class_on_valid_rows():
+    import torch
+    from auxiliary_heads import EVERY_ROW_ATTRIBUTES, IMAGE_ATTRIBUTES, AuxiliaryHeads
+    attributes = torch.tensor([[0, 1, 3, 2, 4], [1, 0, 5, 0, 0]])
+    valid = torch.tensor([[True, True, False], [True, False, False]])
+    targets = AuxiliaryHeads.every_row_targets(attributes, valid)
+    assert len(targets) == len(EVERY_ROW_ATTRIBUTES)
+    for name, rows in zip(EVERY_ROW_ATTRIBUTES, targets):
+        column = list(IMAGE_ATTRIBUTES).index(name)
+        expected = [[int(attributes[0, column])] * 2 + [-100], [int(attributes[1, column])] + [-100] * 2]
+        assert rows.tolist() == expected, name

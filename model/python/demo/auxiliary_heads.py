@@ -40,6 +40,10 @@ IMAGE_ATTRIBUTES = {
     "defect": [NO_DEFECT, *DEFECTS],
     "location": [NO_DEFECT, *LOCATIONS],
 }
+# The attributes that every visual row must also tell on its own: the
+# decoder reads V through attention, a weighted average of rows, so a row
+# that carries the image's answer makes any average of rows carry it.
+EVERY_ROW_ATTRIBUTES = ("holes", "defect", "location")
 
 
 def attribute_targets(truths: Sequence[PartTruth]) -> torch.Tensor:
@@ -61,6 +65,8 @@ class AuxiliaryHeads(nn.Module):
         self.pool_score = nn.Linear(hidden_size, len(IMAGE_ATTRIBUTES))
         self.attributes = nn.ModuleList(
             [nn.Linear(hidden_size, len(classes)) for classes in IMAGE_ATTRIBUTES.values()])
+        self.every_row = nn.ModuleList(
+            [nn.Linear(hidden_size, len(IMAGE_ATTRIBUTES[name])) for name in EVERY_ROW_ATTRIBUTES])
         self.register_buffer("patch_weights", torch.tensor(
             [PATCH_LABEL_WEIGHTS.get(label, defect_weight) for label in PIXEL_LABELS]),
             persistent=False)
@@ -69,22 +75,32 @@ class AuxiliaryHeads(nn.Module):
         """visual [N, P, H], valid [N, P] -> (patch logits [N, P, labels],
         cell logits [N, P, CELLS * CELLS, labels], patch location logits
         [N, P, locations], one [N, classes] logits tensor per image
-        attribute). Each attribute pools the valid rows with its own
-        attention weights."""
+        attribute, one [N, P, classes] per EVERY_ROW_ATTRIBUTES). Each
+        attribute pools the valid rows with its own attention weights."""
         scores = self.pool_score(visual).masked_fill(~valid.unsqueeze(-1), float("-inf"))
         pooled = torch.einsum("npa,nph->nah", scores.softmax(dim=1), visual)
         cells = self.cells(visual).unflatten(-1, (CELLS * CELLS, len(PIXEL_LABELS)))
         return (self.patch(visual), cells, self.location(visual),
-                [head(pooled[:, i]) for i, head in enumerate(self.attributes)])
+                [head(pooled[:, i]) for i, head in enumerate(self.attributes)],
+                [head(visual) for head in self.every_row])
+
+    @staticmethod
+    def every_row_targets(attributes: torch.Tensor, valid: torch.Tensor):
+        """Each EVERY_ROW_ATTRIBUTES' image class on each valid row, -100 elsewhere."""
+        names = list(IMAGE_ATTRIBUTES)
+        return [attributes[:, names.index(name), None].expand(valid.shape).masked_fill(~valid, -100)
+                for name in EVERY_ROW_ATTRIBUTES]
 
     def loss(self, visual: torch.Tensor, valid: torch.Tensor, patch_targets: torch.Tensor,
              cell_targets: torch.Tensor, location_targets: torch.Tensor,
              attributes: torch.Tensor) -> torch.Tensor:
         """Weighted mean patch and cell cross-entropies, the patch locations'
-        cross-entropy and the sum of the attributes' cross-entropies;
+        cross-entropy and the sum of the attributes' cross-entropies, pooled
+        and on every row;
         patch_targets and location_targets [N, P], cell_targets
         [N, P, CELLS * CELLS], each -100 where ignored."""
-        patch_logits, cell_logits, location_logits, attribute_logits = self(visual, valid)
+        patch_logits, cell_logits, location_logits, attribute_logits, row_logits = \
+            self(visual, valid)
         loss = F.cross_entropy(patch_logits.flatten(0, 1), patch_targets.flatten(),
                                weight=self.patch_weights, ignore_index=-100)
         loss = loss + F.cross_entropy(cell_logits.flatten(0, 2), cell_targets.flatten(),
@@ -93,6 +109,8 @@ class AuxiliaryHeads(nn.Module):
                                       ignore_index=-100)
         for i, logits in enumerate(attribute_logits):
             loss = loss + F.cross_entropy(logits, attributes[:, i])
+        for logits, targets in zip(row_logits, self.every_row_targets(attributes, valid)):
+            loss = loss + F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
         return loss
 
     @torch.no_grad()
@@ -102,7 +120,8 @@ class AuxiliaryHeads(nn.Module):
         """Share of right answers per image attribute, of patches per kind
         (defect patches pooled: the rare ones that matter) and of the
         locations of defect patches."""
-        patch_logits, cell_logits, location_logits, attribute_logits = self(visual, valid)
+        patch_logits, cell_logits, location_logits, attribute_logits, row_logits = \
+            self(visual, valid)
         result = {name: float((logits.argmax(-1) == attributes[:, i]).float().mean())
                   for i, (name, logits) in enumerate(zip(IMAGE_ATTRIBUTES, attribute_logits))}
         right = patch_logits.argmax(-1) == patch_targets
@@ -116,4 +135,7 @@ class AuxiliaryHeads(nn.Module):
         chosen = (patch_targets >= first_defect) & (location_targets >= 0)
         right = location_logits.argmax(-1) == location_targets
         result["defect patch locations"] = float(right[chosen].float().mean()) if chosen.any() else 0.0
+        for name, logits, targets in zip(EVERY_ROW_ATTRIBUTES, row_logits,
+                                         self.every_row_targets(attributes, valid)):
+            result[f"{name} per row"] = float((logits.argmax(-1) == targets)[valid].float().mean())
         return result

@@ -161,6 +161,10 @@ class VisionProbe:
         visual = model.vision(self.patches, self.grid_hw)
         return heads.accuracy(visual, valid_rows(self.grid_hw, visual.shape[1]), *self.targets)
 
+    def report(self, title: str, model: SharedImageModel, heads: AuxiliaryHeads) -> None:
+        print(f"{title}: " + ", ".join(f"{t} {100 * a:.1f}%" for t, a in
+                                       self.accuracy(model, heads).items()), flush=True)
+
 
 def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set: InspectionSet,
                  validation_set: InspectionSet, order: ImageOrder, prep: Preprocessing):
@@ -189,9 +193,7 @@ def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set
             report_progress("vision", step + 1, args.vision_steps, losses, started)
         if (step + 1) % args.eval_every == 0 or step + 1 == args.vision_steps:
             for name, probe in watched.items():
-                print(f"vision stage, {name} images at step {step + 1}: " +
-                      ", ".join(f"{t} {100 * a:.1f}%"
-                                for t, a in probe.accuracy(model, heads).items()), flush=True)
+                probe.report(f"vision stage, {name} images at step {step + 1}", model, heads)
     return losses
 
 
@@ -229,6 +231,9 @@ def train_answers(args, model: SharedImageModel, heads: AuxiliaryHeads, train_se
             accuracy = evaluate(model, validation_set, chat, pad_id, prep)
             print(f"validation at step {step + 1}: " +
                   ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()), flush=True)
+    # What the vision module still knows after stage 2 (set against the answers).
+    VisionProbe(validation_set, len(validation_set), prep).report(
+        "auxiliary heads after stage 2, validation images", model, heads)
     return losses
 
 
@@ -243,7 +248,7 @@ def main(argv=None) -> int:
                         help="stage 1 steps (vision module and auxiliary heads)")
     parser.add_argument("--vision-batch", type=int, default=32, help="images per stage 1 step")
     parser.add_argument("--vision-lr", type=float, default=2e-3, help="stage 1 peak learning rate")
-    parser.add_argument("--steps", type=int, default=700, help="stage 2 steps (whole model)")
+    parser.add_argument("--steps", type=int, default=1000, help="stage 2 steps (whole model)")
     parser.add_argument("--images-per-step", type=int, default=12, help="images per stage 2 step")
     parser.add_argument("--questions-per-image", type=int, default=3,
                         help="question types asked about each image per step (drawn at random)")
