@@ -67,47 +67,41 @@ IGNORED = 255
 CELLS = 4
 
 
-def grid_regions(shape: Tuple[int, int], grid_h: int, grid_w: int):
-    """The pixel regions of a grid_h x grid_w grid over an image, row-major."""
-    rows = np.linspace(0, shape[0], grid_h + 1).round().astype(int)
-    cols = np.linspace(0, shape[1], grid_w + 1).round().astype(int)
-    for r in range(grid_h):
-        for c in range(grid_w):
-            yield slice(rows[r], rows[r + 1]), slice(cols[c], cols[c + 1])
+def region_counts(values: np.ndarray, classes: int, grid_h: int, grid_w: int) -> np.ndarray:
+    """[grid_h * grid_w, classes], row-major: how many pixels of each value
+    (0 .. classes-1) every region of a grid_h x grid_w grid over the image holds."""
+    rows = np.linspace(0, values.shape[0], grid_h + 1).round().astype(int)
+    cols = np.linspace(0, values.shape[1], grid_w + 1).round().astype(int)
+    one_hot = (values[..., None] == np.arange(classes)).astype(np.int32)
+    counts = np.add.reduceat(np.add.reduceat(one_hot, rows[:-1], axis=0), cols[:-1], axis=1)
+    return counts.reshape(grid_h * grid_w, classes)
 
 
 def patch_labels(labels: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
     """What each patch of the grid shows (PIXEL_LABELS index, or IGNORED),
     from a render's pixel labels."""
     part, hole = synthetic_parts.PIXEL_LABELS.index("part"), synthetic_parts.PIXEL_LABELS.index("hole")
-    out = np.zeros(grid_h * grid_w, np.uint8)
-    for i, region in enumerate(grid_regions(labels.shape, grid_h, grid_w)):
-        pixels = labels[region]
-        counts = np.bincount(pixels.ravel(), minlength=len(synthetic_parts.PIXEL_LABELS))
-        defects = counts[hole + 1:]
-        if defects.max() >= DEFECT_SHARE * pixels.size:
-            out[i] = hole + 1 + int(defects.argmax())
-        elif defects.max() > 0:
-            out[i] = IGNORED
-        elif counts[hole] >= HOLE_SHARE * pixels.size:
-            out[i] = hole
-        elif counts[hole] >= HOLE_GRAZE * pixels.size:
-            out[i] = IGNORED
-        elif counts[part] >= PART_SHARE * pixels.size:
-            out[i] = part
-    return out
+    counts = region_counts(labels, len(synthetic_parts.PIXEL_LABELS), grid_h, grid_w)
+    size = counts.sum(axis=1)
+    defects = counts[:, hole + 1:]
+    rules = [(defects.max(axis=1) >= DEFECT_SHARE * size, hole + 1 + defects.argmax(axis=1)),
+             (defects.max(axis=1) > 0, IGNORED),
+             (counts[:, hole] >= HOLE_SHARE * size, hole),
+             (counts[:, hole] >= HOLE_GRAZE * size, IGNORED),
+             (counts[:, part] >= PART_SHARE * size, part)]
+    return np.select([when for when, _ in rules], [label for _, label in rules],
+                     default=synthetic_parts.PIXEL_LABELS.index("background")).astype(np.uint8)
 
 
 def patch_locations(locations: np.ndarray, grid_h: int, grid_w: int) -> np.ndarray:
     """Where on the part each patch lies (LOCATIONS index, or IGNORED off the
     part and across borders), from a render's location map."""
-    out = np.full(grid_h * grid_w, IGNORED, np.uint8)
-    for i, region in enumerate(grid_regions(locations.shape, grid_h, grid_w)):
-        counts = np.bincount(locations[region].ravel(), minlength=len(LOCATIONS) + 1)[1:]
-        on_part = counts.sum()
-        if on_part >= PART_SHARE * locations[region].size and counts.max() >= LOCATION_SHARE * on_part:
-            out[i] = int(counts.argmax())
-    return out
+    on_part = region_counts(locations, len(LOCATIONS) + 1, grid_h, grid_w)
+    size = on_part.sum(axis=1)
+    on_part = on_part[:, 1:]
+    placed = ((on_part.sum(axis=1) >= PART_SHARE * size)
+              & (on_part.max(axis=1) >= LOCATION_SHARE * on_part.sum(axis=1)))
+    return np.where(placed, on_part.argmax(axis=1), IGNORED).astype(np.uint8)
 
 
 def _prepare(job: Tuple[int, int, Preprocessing]) -> Tuple[np.ndarray, PartTruth, np.ndarray,
