@@ -32,6 +32,7 @@ from auroraedge.config import load_config  # noqa: E402
 from auroraedge.init import init_module  # noqa: E402
 from auroraedge.tokenizer_info import apply_tokenizer, read_tokenizer_info  # noqa: E402
 from auroraedge.vision import valid_rows  # noqa: E402
+import data_parallel  # noqa: E402
 from auxiliary_heads import AuxiliaryHeads, attribute_targets  # noqa: E402
 from demo_tokenizer import write_tokenizer  # noqa: E402
 from inspection_data import (InspectionSet, Preprocessing, cell_label_batch,  # noqa: E402
@@ -48,7 +49,8 @@ DEFAULT_CONFIG = os.path.join(DEMO_DIR, "auroraedge-demo.json")
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process and its finished children (the data workers)."""
+    """CPU time of this process and its finished children (the data workers;
+    a forked process starts from zero)."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
 
@@ -76,21 +78,24 @@ def learning_rate(step: int, steps: int, peak: float, warmup: int) -> float:
 @torch.no_grad()
 def evaluate(model, data: InspectionSet, chat: ChatPrompt, pad_id: int, prep: Preprocessing,
              images_per_batch: int = 16) -> Dict[str, float]:
-    """Exact-match accuracy per question type and overall, greedy."""
+    """Exact-match accuracy per question type and overall, greedy (each
+    process answers its share of the images)."""
     model.eval()
-    right = {t: 0 for t in QUESTION_TYPES}
-    asked = {t: 0 for t in QUESTION_TYPES}
-    for start in range(0, len(data), images_per_batch):
-        indices = list(range(start, min(start + images_per_batch, len(data))))
+    right = torch.zeros(len(QUESTION_TYPES), dtype=torch.long)
+    asked = torch.zeros(len(QUESTION_TYPES), dtype=torch.long)
+    mine = data_parallel.share(range(len(data)))
+    for start in range(0, len(mine), images_per_batch):
+        indices = mine[start:start + images_per_batch]
         batch = build_batch(chat, [data.truths[i] for i in indices], pad_id)
         patches, grid_hw = patch_batch(data, indices, prep)
         matches = exact_matches(forward(model, batch, patches, grid_hw), batch.targets)
         for question_type, match in zip(batch.question_types, matches.tolist()):
-            right[question_type] += int(match)
-            asked[question_type] += 1
+            right[QUESTION_TYPES.index(question_type)] += int(match)
+            asked[QUESTION_TYPES.index(question_type)] += 1
     model.train()
-    accuracy = {t: right[t] / asked[t] for t in QUESTION_TYPES}
-    accuracy["overall"] = sum(right.values()) / sum(asked.values())
+    right, asked = data_parallel.total(right), data_parallel.total(asked)
+    accuracy = {t: int(right[i]) / int(asked[i]) for i, t in enumerate(QUESTION_TYPES)}
+    accuracy["overall"] = int(right.sum()) / int(asked.sum())
     return accuracy
 
 
@@ -119,12 +124,14 @@ class ImageOrder:
 
 def training_views(args, train_set: InspectionSet, order: ImageOrder, count: int,
                    prep: Preprocessing):
-    """The next `count` training images (mirrored at random unless --no-mirror) and
-    their indices in the returned set."""
+    """The next `count` training images (mirrored at random unless --no-mirror):
+    the set they are in and the indices of this process's share of them.
+    Every process draws all `count` (its generator stays in step with the others')."""
     indices = order.take(count)
     if not args.mirror:
-        return train_set, indices
-    return mirrored_views(train_set, indices, prep.patch_size, order.generator), list(range(count))
+        return train_set, data_parallel.share(indices)
+    views = mirrored_views(train_set, indices, prep.patch_size, order.generator)
+    return views, data_parallel.share(range(count))
 
 
 def auxiliary_targets(data: InspectionSet, indices: List[int], rows: int):
@@ -140,7 +147,18 @@ def auxiliary_loss(heads: AuxiliaryHeads, visual: torch.Tensor, grid_hw: torch.T
                       *auxiliary_targets(data, indices, visual.shape[1]))
 
 
+def take_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, parameters) -> None:
+    """One optimizer step on the gradient averaged over the processes, clipped."""
+    optimizer.zero_grad()
+    loss.backward()
+    data_parallel.average_gradients(parameters)
+    torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+    optimizer.step()
+
+
 def report_progress(stage: str, step: int, steps: int, losses, started: float) -> None:
+    if not data_parallel.is_main():
+        return
     elapsed = time.time() - started
     recent = [v for _, v in losses[-20:]]
     print(f"{stage} step {step}/{steps} loss {sum(recent) / len(recent):.4f} "
@@ -175,7 +193,8 @@ def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set
     # Training images as well as validation ones: a gap between them means the
     # stage lacks data, none that it lacks steps.
     watched = {"validation": VisionProbe(validation_set, len(validation_set), prep),
-               "training": VisionProbe(train_set, len(validation_set), prep)}
+               "training": VisionProbe(train_set, len(validation_set), prep)
+               } if data_parallel.is_main() else {}
     losses = []
     started = time.time()
     for step in range(args.vision_steps):
@@ -184,10 +203,7 @@ def train_vision(args, model: SharedImageModel, heads: AuxiliaryHeads, train_set
         views, indices = training_views(args, train_set, order, args.vision_batch, prep)
         patches, grid_hw = patch_batch(views, indices, prep)
         loss = auxiliary_loss(heads, model.vision(patches, grid_hw), grid_hw, views, indices)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-        optimizer.step()
+        take_step(optimizer, loss, parameters)
         losses.append((step + 1, float(loss)))
         if (step + 1) % 50 == 0:
             report_progress("vision", step + 1, args.vision_steps, losses, started)
@@ -212,28 +228,27 @@ def train_answers(args, model: SharedImageModel, heads: AuxiliaryHeads, train_se
         for group in optimizer.param_groups:
             group["lr"] = group["scale"] * learning_rate(step, args.steps, args.lr, args.warmup)
         views, indices = training_views(args, train_set, order, args.images_per_step, prep)
-        asked = [[QUESTION_TYPES[int(t)] for t in
-                  torch.randperm(len(QUESTION_TYPES), generator=order.generator)
-                  [:args.questions_per_image]] for _ in indices]
+        asked = data_parallel.share([[QUESTION_TYPES[int(t)] for t in
+                                      torch.randperm(len(QUESTION_TYPES), generator=order.generator)
+                                      [:args.questions_per_image]]
+                                     for _ in range(args.images_per_step)])
         batch = build_batch(chat, [views.truths[i] for i in indices], pad_id, asked)
         patches, grid_hw = patch_batch(views, indices, prep)
         answers = answer_loss(forward(model, batch, patches, grid_hw), batch.targets)
         loss = answers + args.aux_weight * auxiliary_loss(heads, model.last_visual, grid_hw,
                                                          views, indices)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for group in groups for p in group["params"]], 1.0)
-        optimizer.step()
+        take_step(optimizer, loss, [p for group in groups for p in group["params"]])
         losses.append((step + 1, float(answers)))
         if (step + 1) % 20 == 0:
             report_progress("answers", step + 1, args.steps, losses, started)
         if (step + 1) % args.eval_every == 0 and step + 1 < args.steps:
             accuracy = evaluate(model, validation_set, chat, pad_id, prep)
-            print(f"validation at step {step + 1}: " +
-                  ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()), flush=True)
-    # What the vision module still knows after stage 2 (set against the answers).
-    VisionProbe(validation_set, len(validation_set), prep).report(
-        "auxiliary heads after stage 2, validation images", model, heads)
+            if data_parallel.is_main():
+                print(f"validation at step {step + 1}: " +
+                      ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()), flush=True)
+    if data_parallel.is_main():  # what the vision module still knows, set against the answers
+        VisionProbe(validation_set, len(validation_set), prep).report(
+            "auxiliary heads after stage 2, validation images", model, heads)
     return losses
 
 
@@ -244,7 +259,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="model directory to write")
     parser.add_argument("--path", choices=["compressed", "baseline"], default="compressed")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="model configuration (JSON)")
-    parser.add_argument("--vision-steps", type=int, default=7000,
+    parser.add_argument("--vision-steps", type=int, default=10000,
                         help="stage 1 steps (vision module and auxiliary heads)")
     parser.add_argument("--vision-batch", type=int, default=32, help="images per stage 1 step")
     parser.add_argument("--vision-lr", type=float, default=2e-3, help="stage 1 peak learning rate")
@@ -263,22 +278,20 @@ def main(argv=None) -> int:
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
                         help="flip training images left-right and top-bottom at random")
     parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--train-images", type=int, default=8000)
+    parser.add_argument("--train-images", type=int, default=16000)
     parser.add_argument("--validation-images", type=int, default=200)
     parser.add_argument("--test-images", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
-    # On a machine shared with other jobs, OpenMP threads that spin while
-    # waiting for each other cost ten times the CPU of one thread (measured
-    # here: 3.9 s against 0.35 s of CPU per step); give 1 on a busy machine.
-    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    parser.add_argument("--processes", type=int, default=2,
+                        help="training processes, each computing the gradient of its share of "
+                             "every step's images (data_parallel.py)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads per training process")
     parser.add_argument("--cache", default=os.path.join(PYTHON_DIR, "..", "..", "build-demo",
                                                         "data"),
                         help="directory for the prepared images (reused across runs)")
     parser.add_argument("--eval-every", type=int, default=500)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    size_blas_pool(args.threads)
-    torch.manual_seed(args.seed)
     started, cpu_started = time.time(), cpu_seconds()
 
     os.makedirs(args.out, exist_ok=True)
@@ -303,14 +316,32 @@ def main(argv=None) -> int:
     test_set = load_or_build(args.cache, "test", args.test_images, prep)
     data_seconds = time.time() - started
     print(f"data ready after {data_seconds:.0f}s", flush=True)
+    data_parallel.run(args.processes, work, train_and_export, args, config, chat, pad_id, prep,
+                      (train_set, validation_set, test_set),
+                      (started, data_seconds, cpu_seconds() - cpu_started))
+    return 0
 
+
+def train_and_export(args, config, chat: ChatPrompt, pad_id: int, prep: Preprocessing, data,
+                     timing) -> None:
+    """Both stages and the evaluation in every process; the export and the
+    report in the main one. timing: (start time, data wall seconds, data CPU seconds)."""
+    cpu_started = cpu_seconds()
+    started, data_seconds, data_cpu_seconds = timing
+    torch.set_num_threads(args.threads)
+    size_blas_pool(args.threads)
+    torch.manual_seed(args.seed)
+    train_set, validation_set, test_set = data
+    work = os.path.join(args.out, "training-report")
+    tokenizer = os.path.join(work, "tokenizer.json")
     model = SharedImageModel(config)
     init_module(model, args.seed, config.initializer_range)
     heads = AuxiliaryHeads(config.decoder.hidden_size, args.defect_weight)
     init_module(heads, args.seed, config.initializer_range, prefix="auxiliary.")
     parameters = sum(p.numel() for p in model.parameters())
-    print(f"{config.name} ({args.path}): {parameters / 1e6:.2f}M parameters, "
-          f"{config.visual_tokens_per_image} visual tokens per image", flush=True)
+    if data_parallel.is_main():
+        print(f"{config.name} ({args.path}): {parameters / 1e6:.2f}M parameters, "
+              f"{config.visual_tokens_per_image} visual tokens per image", flush=True)
     order = ImageOrder(len(train_set), torch.Generator().manual_seed(args.seed))
     losses = {"vision stage (auxiliary loss)":
               train_vision(args, model, heads, train_set, validation_set, order, prep)}
@@ -319,6 +350,9 @@ def main(argv=None) -> int:
 
     accuracies = {"validation": evaluate(model, validation_set, chat, pad_id, prep),
                   "test": evaluate(model, test_set, chat, pad_id, prep)}
+    training_cpu_seconds = float(data_parallel.total(torch.tensor([cpu_seconds() - cpu_started])))
+    if not data_parallel.is_main():
+        return
     print(markdown_table(accuracies), flush=True)
     state_path = os.path.join(work, "state.pt")
     torch.save(model.state_dict(), state_path)
@@ -329,15 +363,14 @@ def main(argv=None) -> int:
                "vision_batch": args.vision_batch, "steps": args.steps,
                "images_per_step": args.images_per_step, "train_images": args.train_images,
                "questions_per_image": args.questions_per_image, "parameters": parameters,
-               "mirror": args.mirror, "seed": args.seed, "threads": args.threads,
-               "data_seconds": round(data_seconds),
+               "mirror": args.mirror, "seed": args.seed, "processes": args.processes,
+               "threads": args.threads, "data_seconds": round(data_seconds),
                "wall_seconds": round(time.time() - started),
-               "cpu_seconds": round(cpu_seconds() - cpu_started),
+               "cpu_seconds": round(data_cpu_seconds + training_cpu_seconds),
                "command": " ".join(shlex.quote(a) for a in sys.argv)}
     write_report(work, summary, losses, accuracies)
     print(f"wrote {args.out} and its report in {work}: {summary['wall_seconds']}s wall, "
           f"{summary['cpu_seconds']}s CPU", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

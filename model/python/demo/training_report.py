@@ -57,7 +57,7 @@ def write_report(directory: str, summary: Dict, losses: Dict[str, List[Tuple[int
     with open(os.path.join(directory, "report.md"), "w") as f:
         f.write(f"# Training report: {summary['name']} ({summary['path']} path)\n\n")
         for key in ("vision_steps", "vision_batch", "steps", "images_per_step", "train_images",
-                    "parameters", "data_seconds", "wall_seconds", "cpu_seconds", "threads",
+                    "parameters", "data_seconds", "wall_seconds", "cpu_seconds", "processes", "threads",
                     "command"):
             f.write(f"- {key}: {summary[key]}\n")
         f.write("\nExact-match accuracy (greedy) per question type:\n\n")
