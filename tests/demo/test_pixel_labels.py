@@ -89,36 +89,51 @@ def test_location_is_where_the_defect_is():
     assert checked >= 15
 
 
+def test_mirrors_take_each_location_to_where_the_geometry_puts_it():
+    from mirror_views import MIRRORS
+    u, v = np.meshgrid(np.linspace(0.01, 0.99, 44), np.linspace(0.01, 0.99, 44))
+    seen = {"diagonal": (v, u), "left_right": (1 - u, v), "top_bottom": (u, 1 - v)}
+    for name, mirror in MIRRORS.items():
+        expected = [LOCATIONS.index(mirror.get(LOCATIONS[i], LOCATIONS[i]))
+                    for i in location_at(u, v).ravel()]
+        assert location_at(*seen[name]).ravel().tolist() == expected, name
+
+
 def test_mirrored_views_keep_pixels_labels_and_truth_together():
     import torch
     from mirror_views import mirrored_views
     prep = inspection_data.Preprocessing(16, 64, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
-    data = inspection_data.build_set("validation", 12, prep, workers=1)
+    data = inspection_data.build_set("validation", 32, prep, workers=1)
     views = mirrored_views(data, range(len(data)), 16, torch.Generator().manual_seed(0))
     first_defect = LABELS.index("scratch")
-    flipped = 0
+    mirrored = set()
     for original, view, labels, view_labels, cells, view_cells, view_where, truth, view_truth in zip(
             data.pixels, views.pixels, data.patch_labels, views.patch_labels, data.cell_labels,
             views.cell_labels, views.patch_locations, data.truths, views.truths):
         grid = labels.reshape(original.shape[0] // 16, -1)
-        view_grid = view_labels.reshape(grid.shape)
-        for axis in ((), (1,), (0,), (0, 1)):
-            if (np.array_equal(np.flip(original, axis), view)
-                    and np.array_equal(np.flip(grid, axis), view_grid)
-                    and np.array_equal(np.flip(cells, axis), view_cells)):
+        view_grid = view_labels.reshape(view.shape[0] // 16, -1)
+        symmetries = [(diagonal, axis) for diagonal in (False, True)
+                      for axis in ((), (1,), (0,), (0, 1))]
+        for diagonal, axis in symmetries:
+            def seen(a, diagonal=diagonal, axis=axis):
+                return np.flip(a.swapaxes(0, 1) if diagonal else a, axis)
+            if all(a.shape == seen(b).shape and np.array_equal(seen(b), a) for a, b in
+                   ((view, original), (view_grid, grid), (view_cells, cells))):
                 break
         else:
-            raise AssertionError("pixels and patch labels were not flipped alike")
-        flipped += axis != ()
+            raise AssertionError("pixels and patch labels were not mirrored alike")
+        mirrored.add((diagonal, axis))
         assert (view_truth.shape, view_truth.holes, view_truth.defect) == \
             (truth.shape, truth.holes, truth.defect)
-        if truth.defect == NO_DEFECT:
+        # Every mirror keeps the centre, and a missing centre hole's scribed
+        # circle reaches into all four quadrants.
+        if truth.defect == NO_DEFECT or truth.location == "centre":
             continue
         flaw = (view_grid >= first_defect) & (view_grid != inspection_data.IGNORED)
-        where = view_where.reshape(grid.shape)[flaw]
+        where = view_where.reshape(view_grid.shape)[flaw]
         where = where[where != inspection_data.IGNORED]
-        assert LOCATIONS[np.bincount(where).argmax()] == view_truth.location, (truth, axis)
-    assert flipped > 0
+        assert LOCATIONS[np.bincount(where).argmax()] == view_truth.location, (truth, diagonal, axis)
+    assert any(diagonal for diagonal, _ in mirrored) and any(axis for _, axis in mirrored)
 
 
 def test_defect_pixels_are_one_local_flaw():

@@ -263,7 +263,7 @@ def main(argv=None) -> int:
                         help="stage 1 steps (vision module and auxiliary heads)")
     parser.add_argument("--vision-batch", type=int, default=32, help="images per stage 1 step")
     parser.add_argument("--vision-lr", type=float, default=2e-3, help="stage 1 peak learning rate")
-    parser.add_argument("--steps", type=int, default=1000, help="stage 2 steps (whole model)")
+    parser.add_argument("--steps", type=int, default=1300, help="stage 2 steps (whole model)")
     parser.add_argument("--images-per-step", type=int, default=12, help="images per stage 2 step")
     parser.add_argument("--questions-per-image", type=int, default=3,
                         help="question types asked about each image per step (drawn at random)")
@@ -276,7 +276,7 @@ def main(argv=None) -> int:
     parser.add_argument("--aux-weight", type=float, default=0.3,
                         help="weight of the auxiliary loss in stage 2")
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
-                        help="flip training images left-right and top-bottom at random")
+                        help="mirror training images across the diagonal, left-right and top-bottom at random")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--train-images", type=int, default=16000)
     parser.add_argument("--validation-images", type=int, default=200)
