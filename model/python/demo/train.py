@@ -276,7 +276,8 @@ def main(argv=None) -> int:
     parser.add_argument("--aux-weight", type=float, default=0.3,
                         help="weight of the auxiliary loss in stage 2")
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=True,
-                        help="mirror training images across the diagonal, left-right and top-bottom at random")
+                        help="mirror training images across the diagonal, left-right and "
+                             "top-bottom at random")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--train-images", type=int, default=16000)
     parser.add_argument("--validation-images", type=int, default=200)
