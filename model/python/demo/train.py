@@ -10,6 +10,8 @@ ground-truth targets (auxiliary_heads.py), then the whole model end to end
 on the answers, the auxiliary loss kept as a smaller second term. The
 baseline path (LLaVA: all visual tokens into the decoder, no compressor, no
 fusion) trains on the same data with the same seed and step budget.
+Both stages run on --processes processes that share every step's images
+(data_parallel.py).
 """
 
 import argparse
