@@ -30,3 +30,15 @@ def test_a_toy_run_exports_a_model_and_its_report(tmp_path):
     assert len(report["loss"]["whole model (answer loss)"]) == 2
     assert (out / "training-report" / "loss_curve.png").is_file()
     assert not (out / "training-report" / "state.pt").exists()
+
+
+def test_a_process_count_without_a_share_of_every_step_is_refused(tmp_path):
+    for processes in ("0", "3"):
+        result = subprocess.run([sys.executable, TRAIN, "--out", str(tmp_path / "model"),
+                                 "--vision-batch", "4", "--images-per-step", "2",
+                                 "--processes", processes],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, result.stderr
+        assert f"--processes: {processes} is out of range" in result.stderr
+        assert "1 to 2" in result.stderr
+        assert not (tmp_path / "model").exists()

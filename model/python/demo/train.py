@@ -295,6 +295,11 @@ def main(argv=None) -> int:
                         help="directory for the prepared images (reused across runs)")
     parser.add_argument("--eval-every", type=int, default=500)
     args = parser.parse_args(argv)
+    smallest_step = min(args.vision_batch, args.images_per_step)
+    if not 1 <= args.processes <= smallest_step:
+        parser.error(f"--processes: {args.processes} is out of range: every process needs a share "
+                     f"of each step's images, so 1 to {smallest_step} (the smaller of "
+                     f"--vision-batch and --images-per-step)")
     started, cpu_started = time.time(), cpu_seconds()
 
     os.makedirs(args.out, exist_ok=True)
