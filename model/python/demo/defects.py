@@ -4,8 +4,15 @@ A part layer is a float RGB array (H, W, 3) in [0, 255] and an alpha array
 (H, W) in [0, 1], both in the pixels of a PartFrame. Each drawer gets the
 location box (pixels) its defect must stay in, and returns False when the
 part has no room there (the caller then picks another location).
+
+A flaw keeps clear of the part's edges and holes (FLAW_GAP): at the model's
+resolution a scratch or dent that touches a hole reads as a misshapen hole,
+and the hole count is one of the questions. A burr grows only from the part's
+outer outline, never into a hole, and on a gear only from a tooth's tip,
+where it cannot pass for one more tooth (burr_sites).
 """
 
+import functools
 import math
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -15,6 +22,14 @@ from PIL import Image, ImageDraw, ImageFilter
 Box = Tuple[float, float, float, float]
 Point = Tuple[float, float]
 PLACEMENT_TRIES = 40
+# Least distance between a flaw's visible pixels and any edge or hole, as a
+# fraction of the part's shorter side (at the model's resolution about 2 px).
+FLAW_GAP = 0.025
+# On a gear, the least distance from the centre (in part widths) of an edge
+# pixel that a burr may grow from: tooth tips reach 0.5, roots 0.41.
+GEAR_TIP_RADIUS = 0.47
+# A burr's half width along the edge, as a fraction of the part's shorter side.
+BURR_HALF_WIDTH = (0.08, 0.1)
 
 
 def stroke_mask(shape: Tuple[int, int], points: List[Point], width: float,
@@ -39,13 +54,27 @@ def blend(rgb: np.ndarray, mask: np.ndarray, colour: np.ndarray) -> None:
     rgb += mask[..., None] * colour
 
 
-def solid_material(alpha: np.ndarray, clearance: int) -> np.ndarray:
+def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """The mask dilated by a square of `pixels` around every pixel (a window
+    sum over an integral image: its cost does not grow with `pixels`)."""
+    if pixels < 1:
+        return mask
+    side = 2 * pixels + 1
+    padded = np.pad(mask.astype(np.int32), ((pixels + 1, pixels), (pixels + 1, pixels)))
+    total = padded.cumsum(axis=0).cumsum(axis=1)
+    window = total[side:, side:] - total[:-side, side:] - total[side:, :-side] + total[:-side, :-side]
+    return window > 0
+
+
+def solid_material(alpha: np.ndarray, clearance: float) -> np.ndarray:
     """Pixels of material at least `clearance` pixels away from any edge or hole."""
-    solid = alpha > 0.5
-    for _ in range(clearance):
-        solid = (solid & np.roll(solid, 1, 0) & np.roll(solid, -1, 0)
-                 & np.roll(solid, 1, 1) & np.roll(solid, -1, 1))
-    return solid
+    return ~grow(alpha <= 0.5, int(math.ceil(clearance)))
+
+
+def flaw_clearance(size: int, half_width: float) -> float:
+    """How far a flaw's centre line must keep from edges and holes so that
+    its visible pixels, `half_width` to either side, keep FLAW_GAP."""
+    return half_width + FLAW_GAP * size
 
 
 def all_inside(solid: np.ndarray, box: Box, points: List[Point]) -> bool:
@@ -79,7 +108,8 @@ def polyline(rng: np.random.Generator, start: Point, angle: float, length: float
 
 
 def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
-    solid = solid_material(alpha, 2)
+    width = max(3.0, 0.035 * size)
+    solid = solid_material(alpha, flaw_clearance(size, 0.9 * width + 1))  # the dark rim, blurred
     length = rng.uniform(0.26, 0.34) * size
     for _ in range(PLACEMENT_TRIES):
         centre = random_point(rng, box, length / 2)
@@ -87,7 +117,6 @@ def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
         start = (centre[0] - math.cos(angle) * length / 2, centre[1] - math.sin(angle) * length / 2)
         points = polyline(rng, start, angle, length, 4, 0.08)
         if all_inside(solid, box, points):
-            width = max(3.0, 0.035 * size)
             blend(rgb, 0.6 * stroke_mask(alpha.shape, points, width * 1.8, 0.6), base * 0.45)
             blend(rgb, 0.95 * stroke_mask(alpha.shape, points, width, 0.3),
                   np.minimum(base * 1.3 + 90, 255))
@@ -98,15 +127,17 @@ def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
 def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
     """A shallow round depression under a side light: its wall facing the
     light is bright, the opposite wall in shadow."""
-    solid = solid_material(alpha, 2)
+    solid = solid_material(alpha, flaw_clearance(size, 0))
     radius = rng.uniform(0.075, 0.095) * size
+    stretch = rng.uniform(0.8, 1.25)
+    # The wall fades out at 1.12 radii; the ellipse reaches stretch radii across.
+    reach_x, reach_y = 1.12 * radius * stretch, 1.12 * radius / stretch
     for _ in range(PLACEMENT_TRIES):
-        cx, cy = random_point(rng, box, radius)
-        ring = [(cx + radius * math.cos(a), cy + radius * math.sin(a))
-                for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]
+        cx, cy = random_point(rng, box, max(reach_x, reach_y))
+        ring = [(cx + reach_x * math.cos(a), cy + reach_y * math.sin(a))
+                for a in np.linspace(0, 2 * math.pi, 16, endpoint=False)]
         if all_inside(solid, box, ring + [(cx, cy)]):
             yy, xx = np.mgrid[0:alpha.shape[0], 0:alpha.shape[1]]
-            stretch = rng.uniform(0.8, 1.25)
             dx, dy = (xx - cx) / (radius * stretch), (yy - cy) * stretch / radius
             dist = np.hypot(dx, dy)
             light = rng.uniform(0, 2 * math.pi)
@@ -119,7 +150,8 @@ def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
 
 
 def draw_crack(rng, rgb, alpha, base, box, size) -> bool:
-    solid = solid_material(alpha, 2)
+    width = max(3.0, 0.032 * size)
+    solid = solid_material(alpha, flaw_clearance(size, 0.5 * width + 1))
     length = rng.uniform(0.22, 0.28) * size
     for _ in range(PLACEMENT_TRIES):
         centre = random_point(rng, box, length / 2)
@@ -129,7 +161,6 @@ def draw_crack(rng, rgb, alpha, base, box, size) -> bool:
         fork = trunk[rng.integers(2, 5)]
         branch = polyline(rng, fork, angle + rng.choice([-1, 1]) * 0.8, length * 0.4, 3, 0.7)
         if all_inside(solid, box, trunk + branch):
-            width = max(3.0, 0.032 * size)
             dark = dark_mark(base)
             blend(rgb, 0.95 * stroke_mask(alpha.shape, trunk, width, 0.3), dark)
             blend(rgb, 0.85 * stroke_mask(alpha.shape, branch, width * 0.7, 0.3), dark)
@@ -137,14 +168,25 @@ def draw_crack(rng, rgb, alpha, base, box, size) -> bool:
     return False
 
 
-def draw_burr(rng, rgb, alpha, base, box, size) -> bool:
-    """A ragged lip of metal standing out from an edge (outline or hole rim)."""
+def burr_sites(outline: np.ndarray, holes: np.ndarray, size: int,
+               tip_distance: Optional[np.ndarray] = None) -> np.ndarray:
+    """Where a burr may grow from: pixels of the outer outline (bool
+    `outline`, holes not cut) that keep clear of every hole (bool `holes`)
+    by the widest burr and FLAW_GAP; with `tip_distance` (each pixel's
+    distance from a gear's centre, in part widths) only tooth tips."""
+    edge = outline & ~solid_material(outline.astype(np.float32), 1)
+    sites = edge & ~grow(holes, int(math.ceil((BURR_HALF_WIDTH[1] + FLAW_GAP) * size)))
+    if tip_distance is not None:
+        sites &= tip_distance >= GEAR_TIP_RADIUS
+    return sites
+
+
+def draw_burr(rng, rgb, alpha, base, box, size, sites) -> bool:
+    """A ragged lip of metal standing out from the part's outer outline."""
     material = alpha > 0.5
-    inner = solid_material(alpha, 1)
-    edge = material & ~inner
     x0, y0, x1, y1 = (int(round(c)) for c in box)
     x0, y0 = max(x0, 0), max(y0, 0)
-    rows, cols = np.nonzero(edge[y0:y1, x0:x1])
+    rows, cols = np.nonzero(sites[y0:y1, x0:x1])
     if len(rows) == 0:
         return False
     pick = rng.integers(len(rows))
@@ -158,7 +200,7 @@ def draw_burr(rng, rgb, alpha, base, box, size) -> bool:
         return False
     normal /= np.linalg.norm(normal)
     tangent = np.array([-normal[1], normal[0]])
-    half_width = rng.uniform(0.08, 0.1) * size
+    half_width = rng.uniform(*BURR_HALF_WIDTH) * size
     reach = rng.uniform(0.1, 0.14) * size
     origin = np.array([ex, ey], dtype=np.float64) - normal * 1.5
     points = [tuple(origin - tangent * half_width)]
@@ -174,12 +216,14 @@ def draw_burr(rng, rgb, alpha, base, box, size) -> bool:
     return True
 
 
-def draw_punch_mark(rgb, base, centre: Point, hole_radius: float) -> None:
-    """Where a hole should have been drilled: a centre-punch dimple and a scribed circle."""
+def draw_punch_mark(rgb, base, centre: Point, hole_radius: float, dimple_radius: float) -> None:
+    """Where a hole should have been drilled: a centre-punch dimple (as small
+    as a bolt hole's, whatever the hole: a wide dark dimple passes for a
+    hole) and a scribed circle."""
     cx, cy = centre
     yy, xx = np.mgrid[0:rgb.shape[0], 0:rgb.shape[1]]
     dist = np.hypot(xx - cx, yy - cy)
-    dimple = np.clip(1.3 - dist / max(2.0, 0.45 * hole_radius), 0, 1)
+    dimple = np.clip(1.3 - dist / max(2.0, dimple_radius), 0, 1)
     blend(rgb, 0.95 * dimple, dark_mark(base))
     scribe = np.exp(-((dist - hole_radius) ** 2) / 3.0)
     blend(rgb, 0.7 * scribe, dark_mark(base))
@@ -189,9 +233,12 @@ SURFACE_DRAWERS: Dict[str, Callable] = {
     "scratch": draw_scratch,
     "dent": draw_dent,
     "crack": draw_crack,
-    "burr": draw_burr,
 }
 
 
-def surface_drawer(defect: str) -> Optional[Callable]:
-    return SURFACE_DRAWERS.get(defect)
+def surface_drawer(defect: str, sites: Optional[np.ndarray]) -> Callable:
+    """drawer(rng, rgb, alpha, base, box, size) for `defect`; a burr's grows
+    from `sites` (burr_sites)."""
+    if defect == "burr":
+        return functools.partial(draw_burr, sites=sites)
+    return SURFACE_DRAWERS[defect]

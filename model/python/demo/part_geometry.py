@@ -109,11 +109,21 @@ class PartFrame:
     def layer_size(self) -> Tuple[int, int]:
         return self.width + 2 * self.margin, self.height + 2 * self.margin
 
-    def location_map(self) -> np.ndarray:
-        """uint8 [layer h, layer w]: 1 + the LOCATIONS index of every layer pixel."""
+    def unit_grid(self):
+        """(u, v) of every layer pixel's centre, each [layer h, layer w]."""
         layer_w, layer_h = self.layer_size
         yy, xx = np.mgrid[0:layer_h, 0:layer_w].astype(np.float32)
-        return (1 + location_at(*self.to_unit(xx + 0.5, yy + 0.5))).astype(np.uint8)
+        return self.to_unit(xx + 0.5, yy + 0.5)
+
+    def centre_distance(self) -> np.ndarray:
+        """[layer h, layer w]: every layer pixel's distance from the part's
+        centre, in part widths (a round part's edge is at 0.5)."""
+        u, v = self.unit_grid()
+        return np.hypot(u - 0.5, v - 0.5)
+
+    def location_map(self) -> np.ndarray:
+        """uint8 [layer h, layer w]: 1 + the LOCATIONS index of every layer pixel."""
+        return (1 + location_at(*self.unit_grid())).astype(np.uint8)
 
 
 def draw_outline(draw: ImageDraw.ImageDraw, shape: str, frame: PartFrame, teeth: int) -> None:

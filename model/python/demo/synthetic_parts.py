@@ -22,12 +22,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from defects import draw_punch_mark, surface_drawer  # noqa: E402
+from defects import burr_sites, draw_punch_mark, surface_drawer  # noqa: E402
 from inspection_task import (COLOURS, DEFECTS, LOCATIONS, NO_DEFECT, SHAPES,  # noqa: E402
                              PartTruth)
-from part_geometry import (EDGE_BOXES, HOLE_PATTERNS, HOLE_SLOTS, LOCATION_BOXES,  # noqa: E402
-                           LOCATION_MARGIN, PartFrame, border_clearance, draw_outline,
-                           hole_radius_px, location_at)
+from part_geometry import (EDGE_BOXES, HOLE_PATTERNS, HOLE_RADIUS, HOLE_SLOTS,  # noqa: E402
+                           LOCATION_BOXES, LOCATION_MARGIN, PartFrame, border_clearance,
+                           draw_outline, hole_radius_px, location_at)
 
 SPLIT_SEEDS = {"train": 1000, "validation": 2000, "test": 3000}
 OK_SHARE = 0.25
@@ -106,10 +106,12 @@ def damage_location(damaged: np.ndarray, frame: PartFrame) -> Optional[str]:
 
 
 def draw_surface_defect(rng: np.random.Generator, defect: str, rgb: np.ndarray, alpha: np.ndarray,
-                        base: np.ndarray, frame: PartFrame) -> Optional[str]:
+                        base: np.ndarray, frame: PartFrame,
+                        sites: Optional[np.ndarray]) -> Optional[str]:
     """Draws `defect` where it has room and an unambiguous location (rgb and
-    alpha in place); its location, or None when the part has no such room."""
-    drawer = surface_drawer(defect)
+    alpha in place; a burr from `sites`); its location, or None when the
+    part has no such room."""
+    drawer = surface_drawer(defect, sites)
     undamaged_rgb, undamaged_alpha = rgb.copy(), alpha.copy()
     for candidate in rng.permutation(LOCATIONS):
         u0, v0, u1, v1 = (EDGE_BOXES if defect == "burr" else LOCATION_BOXES)[candidate]
@@ -161,9 +163,13 @@ def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[
     undamaged = rgb.copy()
     if defect == "missing hole":
         centre = frame.to_px(*HOLE_SLOTS[shape][location])
-        draw_punch_mark(rgb, base, centre, hole_radius_px(shape, location, frame))
+        draw_punch_mark(rgb, base, centre, hole_radius_px(shape, location, frame),
+                        0.45 * HOLE_RADIUS[shape] * frame.size)
     elif defect != NO_DEFECT:
-        location = draw_surface_defect(rng, defect, rgb, alpha, base, frame)
+        sites = (burr_sites(np.asarray(outline) > 127, np.asarray(holes) > 127, frame.size,
+                            frame.centre_distance() if shape == "gear" else None)
+                 if defect == "burr" else None)
+        location = draw_surface_defect(rng, defect, rgb, alpha, base, frame, sites)
         if location is None:
             return None
 
