@@ -63,3 +63,14 @@ def test_one_process_runs_in_place(tmp_path):
     data_parallel.run(1, str(tmp_path), shared_step, str(tmp_path))
     result = torch.load(tmp_path / "rank0.pt")
     assert result["processes"] == 1 and result["counted"].tolist() == [BATCH, 0]
+
+
+def test_a_relative_rendezvous_folder_joins(tmp_path, monkeypatch):
+    """A relative folder (train.py --out runs/x) must not become the host of
+    the file:// URL the processes meet at (they then waited forever for
+    /x/..., a folder that does not exist)."""
+    folder = tmp_path / "runs" / "demo-run-under-test"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    data_parallel.run(2, os.path.join("runs", folder.name), shared_step, str(folder))
+    assert (folder / "rank1.pt").exists()

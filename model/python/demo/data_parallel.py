@@ -27,7 +27,8 @@ def run(processes: int, rendezvous_dir: str, worker: Callable, *args) -> None:
     if processes == 1:
         worker(*args)
         return
-    store = os.path.join(rendezvous_dir, "process-group")
+    # Absolute: in a relative file:// URL the first folder would be read as a host.
+    store = os.path.abspath(os.path.join(rendezvous_dir, "process-group"))
     if os.path.exists(store):
         os.remove(store)
     try:
