@@ -9,6 +9,12 @@ namespace auroraedge::model {
 torch::jit::Module LoadScriptModule(const std::string& path, const std::string& display_name,
                                     const std::vector<std::string>& methods,
                                     const at::Device& device, at::ScalarType dtype) {
+  // TorchScript's default (profiling) executor specializes a method's graph
+  // to the input shapes it has seen and profiles and re-optimizes it when
+  // they change; every request brings its own image grid and batch, so the
+  // server paid 40-300 ms per image encode. The legacy executor optimizes
+  // once per input rank and dtype. Process-wide, and the same for every load.
+  torch::jit::getProfilingMode() = false;
   torch::jit::Module module;
   try {
     module = torch::jit::load(path, device);
