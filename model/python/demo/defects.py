@@ -128,7 +128,7 @@ def draw_dent(rng, rgb, alpha, base, box, size) -> bool:
     """A shallow round depression under a side light: its wall facing the
     light is bright, the opposite wall in shadow."""
     solid = solid_material(alpha, flaw_clearance(size, 0))
-    radius = rng.uniform(0.075, 0.095) * size
+    radius = rng.uniform(0.1, 0.125) * size
     stretch = rng.uniform(0.8, 1.25)
     # The wall fades out at 1.12 radii; the ellipse reaches stretch radii across.
     reach_x, reach_y = 1.12 * radius * stretch, 1.12 * radius / stretch

@@ -261,11 +261,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="model directory to write")
     parser.add_argument("--path", choices=["compressed", "baseline"], default="compressed")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="model configuration (JSON)")
-    parser.add_argument("--vision-steps", type=int, default=10000,
+    parser.add_argument("--vision-steps", type=int, default=14000,
                         help="stage 1 steps (vision module and auxiliary heads)")
     parser.add_argument("--vision-batch", type=int, default=32, help="images per stage 1 step")
     parser.add_argument("--vision-lr", type=float, default=2e-3, help="stage 1 peak learning rate")
-    parser.add_argument("--steps", type=int, default=1300, help="stage 2 steps (whole model)")
+    parser.add_argument("--steps", type=int, default=1800, help="stage 2 steps (whole model)")
     parser.add_argument("--images-per-step", type=int, default=12, help="images per stage 2 step")
     parser.add_argument("--questions-per-image", type=int, default=3,
                         help="question types asked about each image per step (drawn at random)")
@@ -281,7 +281,7 @@ def main(argv=None) -> int:
                         help="mirror training images across the diagonal, left-right and "
                              "top-bottom at random")
     parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--train-images", type=int, default=16000)
+    parser.add_argument("--train-images", type=int, default=20000)
     parser.add_argument("--validation-images", type=int, default=200)
     parser.add_argument("--test-images", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
