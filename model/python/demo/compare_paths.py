@@ -62,7 +62,10 @@ def served_timings(server_bin: str, model_dir: str, images, question: str):
     from aurora_client import Client, pb, split_responses  # pylint: disable=import-outside-toplevel
     from server_process import ServerProcess  # pylint: disable=import-outside-toplevel
 
-    process = ServerProcess(model_dir=model_dir)
+    # The server's own thread default, as a user runs it: the test harness's
+    # --threads 2 without OMP_WAIT_POLICY=PASSIVE let spinning OpenMP workers
+    # add 90-140 ms to some requests' time to first token (README, CPU threads).
+    process = ServerProcess(model_dir=model_dir, threads=None)
     ttft, decode_rates = [], []
     try:
         process.wait_serving()
