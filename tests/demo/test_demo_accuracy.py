@@ -1,6 +1,7 @@
-"""The shipped demo model answers the inspection questions through the real
-server: every question type on held-out images (the test split, never trained
-on), greedy, exact match; and the CLI answers the shipped samples."""
+"""The shipped demo model, the server's embedded default (started without
+--model), answers the inspection questions through the real server: every
+question type on held-out images (the test split, never trained on), greedy,
+exact match; and the CLI answers the shipped samples."""
 
 import io
 import json
@@ -31,12 +32,23 @@ MIN_PER_TYPE = 0.90
 
 @pytest.fixture(scope="module")
 def server():
-    process = ServerProcess(model_dir=MODEL_DIR)
+    process = ServerProcess(model_dir=None)
     try:
         process.wait_serving()
         yield process
     finally:
         assert process.terminate() == 0, process.log()
+
+
+def test_the_default_model_is_the_shipped_demo_model(server):
+    with open(os.path.join(MODEL_DIR, "config.json")) as f:
+        config = json.load(f)
+    client = Client(server.address)
+    try:
+        info = client.info()
+    finally:
+        client.close()
+    assert (info.name, info.version) == (config["name"], config["version"])
 
 
 def png_bytes(image):

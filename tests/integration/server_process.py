@@ -17,10 +17,11 @@ class ServerProcess:
     """One server process; its log lines are collected as they come."""
 
     def __init__(self, *extra_args, model_dir=MODEL_DIR, threads="2"):
-        """threads: --threads for the server; None leaves the server's default."""
+        """model_dir: --model for the server; None leaves the server's
+        embedded default. threads: --threads; None leaves the server's default."""
         self.args = [SERVER_BIN, "--listen", "127.0.0.1:0", "--metrics-listen", "off",
-                     "--model", model_dir, *(["--threads", threads] if threads else []),
-                     *extra_args]
+                     *(["--model", model_dir] if model_dir else []),
+                     *(["--threads", threads] if threads else []), *extra_args]
         self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, errors="replace")
         self.stderr_lines = []
