@@ -1,14 +1,15 @@
-// The C++ engine against the Python reference's fixtures (fp32, small
+// The model runner against the Python reference's fixtures (fp32, small
 // configuration, both paths): vision features, prefill, incremental decoding
-// and batching.
+// and batching, with every sequence's KV read in place from its own run of
+// blocks.
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-#include "auroraedge/model/engine.h"
 #include "engine_fixtures.h"
+#include "runner_test_support.h"
 #include "visual_features_impl.h"
 
 namespace auroraedge::model {
@@ -16,7 +17,9 @@ namespace {
 
 using testing::FixturePrompt;
 using testing::Fixtures;
+using testing::LoadRunner;
 using testing::MaxAbsDiff;
+using testing::Placements;
 
 struct PathUnderTest {
   std::string model_dir;
@@ -28,32 +31,43 @@ const PathUnderTest kBaseline{AURORAEDGE_TEST_BASELINE_MODEL_DIR,
                               AURORAEDGE_TEST_BASELINE_FIXTURES};
 constexpr int kNumGenerated = 20;
 
-std::unique_ptr<Engine> LoadEngine(const std::string& model_dir) {
-  EngineOptions options;
-  options.model_dir = model_dir;
-  return Engine::Load(options);
-}
-
-std::vector<VisualFeatures> EncodePromptImages(Engine& engine, const Fixtures& f,
+std::vector<VisualFeatures> EncodePromptImages(ModelRunner& runner, const Fixtures& f,
                                                const FixturePrompt& prompt) {
   std::vector<const preprocessing::PatchImage*> images;
   for (int64_t i : prompt.images) images.push_back(&f.images[i]);
-  return engine.EncodeImages(images);
+  return runner.EncodeImages(images);
 }
 
-void AddPrompt(Engine& engine, SequenceId id, const Fixtures& f, const FixturePrompt& prompt) {
-  engine.AddSequence(id, prompt.tokens, EncodePromptImages(engine, f, prompt), kNumGenerated);
+void AddPrompt(ModelRunner& runner, Placements& placements, SequenceId id, const Fixtures& f,
+               const FixturePrompt& prompt, int64_t gap_blocks = 0) {
+  const auto length = static_cast<int64_t>(prompt.tokens.size());
+  const KvPlacement placement = placements.Next(length + kNumGenerated, gap_blocks);
+  runner.StartSequence(testing::Start(id, prompt.tokens, kNumGenerated, placement),
+                       EncodePromptImages(runner, f, prompt));
 }
 
-// Logits of a step output against reference row `row` of `prompt`.
-void CheckRow(const StepOutput& out, const FixturePrompt& prompt, int64_t row, double tolerance) {
+// One step; every row must go through. Returns the sampled rows' logits.
+at::Tensor StepLogits(TorchModelRunner& runner, const std::vector<StepRow>& rows) {
+  at::Tensor logits;
+  for (const RowResult& result : runner.StepWithLogits(rows, &logits)) {
+    INFO("sequence " << result.sequence);
+    REQUIRE(result.error == "");
+  }
+  return logits;
+}
+
+// Logits row `o` of a step against reference row `row` of `prompt`.
+void CheckRow(const at::Tensor& logits, int64_t o, const FixturePrompt& prompt, int64_t row,
+              double tolerance) {
   INFO("logits row " << row);
-  REQUIRE(static_cast<int64_t>(out.logits.size()) == prompt.logits.size(1));
-  CHECK(MaxAbsDiff(out.logits, prompt.logits[row]) <= tolerance);
+  REQUIRE(logits.defined());
+  REQUIRE(o < logits.size(0));
+  REQUIRE(logits.size(1) == prompt.logits.size(1));
+  CHECK(MaxAbsDiff(logits[o], prompt.logits[row]) <= tolerance);
 }
 
 void CheckVision(const PathUnderTest& path) {
-  const auto engine = LoadEngine(path.model_dir);
+  const auto engine = LoadRunner(path.model_dir);
   const Fixtures f = testing::LoadFixtures(path.fixtures_dir);
   const bool compressed = engine->config().path == "compressed";
   std::vector<const preprocessing::PatchImage*> all;
@@ -79,102 +93,101 @@ void CheckVision(const PathUnderTest& path) {
 // Each prompt alone: prefill in one chunk, then the reference's 20
 // generated tokens one decode step at a time.
 void CheckIncrementalDecoding(const PathUnderTest& path) {
-  const auto engine = LoadEngine(path.model_dir);
+  const auto runner = LoadRunner(path.model_dir);
+  Placements placements(runner->kv_geometry());
   const Fixtures f = testing::LoadFixtures(path.fixtures_dir);
   for (size_t j = 0; j < f.prompts.size(); ++j) {
     INFO("prompt " << j);
     const FixturePrompt& prompt = f.prompts[j];
     const auto length = static_cast<int64_t>(prompt.tokens.size());
     const auto id = static_cast<SequenceId>(j);
-    AddPrompt(*engine, id, f, prompt);
-    auto out = engine->Step({StepItem::Prefill(id, static_cast<int>(length))});
-    REQUIRE(out.size() == 1);
-    CheckRow(out[0], prompt, length - 1, f.tolerance);
+    AddPrompt(*runner, placements, id, f, prompt);
+    auto logits = StepLogits(*runner, {StepRow::Prefill(id, static_cast<int>(length))});
+    CheckRow(logits, 0, prompt, length - 1, f.tolerance);
     for (int k = 0; k < kNumGenerated; ++k) {
       INFO("decode step " << k);
       if (prompt.margin[k].item<float>() > f.tolerance) {
-        const auto argmax =
-            std::max_element(out[0].logits.begin(), out[0].logits.end()) - out[0].logits.begin();
-        CHECK(argmax == prompt.generated[k]);
+        CHECK(logits[0].argmax().item<int64_t>() == prompt.generated[k]);
       }
-      out = engine->Step({StepItem::Decode(id, prompt.generated[k])});
-      REQUIRE(out.size() == 1);
-      CheckRow(out[0], prompt, length + k, f.tolerance);
+      logits = StepLogits(*runner, {StepRow::Decode(id, prompt.generated[k])});
+      CheckRow(logits, 0, prompt, length + k, f.tolerance);
     }
-    engine->Release(id);
+    runner->EndSequence(id);
   }
-  CHECK(engine->num_sequences() == 0);
-  CHECK(engine->kv_tokens_reserved() == 0);
+  CHECK(runner->num_sequences() == 0);
 }
 
 // Prefill in chunks of 5 (chunks split image runs and text), logits at
 // every chunk end.
 void CheckChunkedPrefill(const PathUnderTest& path) {
-  const auto engine = LoadEngine(path.model_dir);
+  const auto runner = LoadRunner(path.model_dir);
+  Placements placements(runner->kv_geometry());
   const Fixtures f = testing::LoadFixtures(path.fixtures_dir);
   constexpr int kChunk = 5;
   for (size_t j = 0; j < f.prompts.size(); ++j) {
     INFO("prompt " << j);
     const FixturePrompt& prompt = f.prompts[j];
     const auto length = static_cast<int>(prompt.tokens.size());
-    AddPrompt(*engine, 0, f, prompt);
+    AddPrompt(*runner, placements, 0, f, prompt);
     for (int start = 0; start < length; start += kChunk) {
       const int n = std::min(kChunk, length - start);
-      const auto out = engine->Step({StepItem::Prefill(0, n)});
-      REQUIRE(out.size() == 1);
-      CheckRow(out[0], prompt, start + n - 1, f.tolerance);
+      CheckRow(StepLogits(*runner, {StepRow::Prefill(0, n)}), 0, prompt, start + n - 1,
+               f.tolerance);
     }
-    engine->Release(0);
+    runner->EndSequence(0);
   }
 }
 
-// Every prompt in one engine, stepped together: prefill chunks of some
-// sequences share steps with decode rows of others, rows that want no
-// logits are mixed in, and every sequence must match its reference alone.
-void CheckBatch(const PathUnderTest& path) {
-  const auto engine = LoadEngine(path.model_dir);
+// Every prompt in one runner, stepped together: prefill chunks of some
+// sequences share steps with decode rows of others, chunks that sample
+// nothing are mixed in, and every sequence must match its reference alone.
+// `options` sets the block size; `gap_blocks` leaves unused blocks between
+// sequences, so that runs start at block boundaries other than 0.
+void CheckBatch(const PathUnderTest& path, const EngineOptions& options, int64_t gap_blocks) {
+  const auto runner = LoadRunner(options);
+  Placements placements(runner->kv_geometry());
   const Fixtures f = testing::LoadFixtures(path.fixtures_dir);
   const auto count = static_cast<SequenceId>(f.prompts.size());
-  for (SequenceId id = 0; id < count; ++id) AddPrompt(*engine, id, f, f.prompts[id]);
-  CHECK(engine->num_sequences() == count);
+  for (SequenceId id = 0; id < count; ++id) {
+    AddPrompt(*runner, placements, id, f, f.prompts[id], gap_blocks);
+  }
+  CHECK(runner->num_sequences() == count);
 
   std::vector<int> decoded(count, -1);  // -1: prompt not yet computed
   std::vector<int> prefilled(count, 0);
   // Sequence id joins at step id; its prompt goes in two chunks, the first
-  // without logits.
+  // sampling nothing.
   for (int step = 0; step < count + 2 * kNumGenerated; ++step) {
-    std::vector<StepItem> items;
-    std::vector<SequenceId> with_logits;
+    std::vector<StepRow> rows;
+    std::vector<SequenceId> sampled;
     for (SequenceId id = 0; id < count; ++id) {
       const FixturePrompt& prompt = f.prompts[id];
       const auto length = static_cast<int>(prompt.tokens.size());
       if (step < id || decoded[id] >= kNumGenerated) continue;
       if (decoded[id] >= 0) {
-        items.push_back(StepItem::Decode(id, prompt.generated[decoded[id]]));
-        with_logits.push_back(id);
+        rows.push_back(StepRow::Decode(id, prompt.generated[decoded[id]]));
+        sampled.push_back(id);
       } else if (prefilled[id] == 0) {
-        const int first = length / 2;
-        items.push_back(StepItem::Prefill(id, first, /*want_logits=*/false));
+        rows.push_back(StepRow::Prefill(id, length / 2, /*sample=*/false));
       } else {
-        items.push_back(StepItem::Prefill(id, length - prefilled[id]));
-        with_logits.push_back(id);
+        rows.push_back(StepRow::Prefill(id, length - prefilled[id]));
+        sampled.push_back(id);
       }
     }
-    if (items.empty()) break;
-    const auto outputs = engine->Step(items);
-    REQUIRE(outputs.size() == with_logits.size());
-    for (size_t o = 0; o < outputs.size(); ++o) {
-      const SequenceId id = with_logits[o];
+    if (rows.empty()) break;
+    const auto logits = StepLogits(*runner, rows);
+    REQUIRE(logits.size(0) == static_cast<int64_t>(sampled.size()));
+    for (size_t o = 0; o < sampled.size(); ++o) {
+      const SequenceId id = sampled[o];
       INFO("step " << step << ", sequence " << id);
-      CHECK(outputs[o].sequence == id);
       const auto length = static_cast<int64_t>(f.prompts[id].tokens.size());
-      CheckRow(outputs[o], f.prompts[id], length + decoded[id], f.tolerance);
+      CheckRow(logits, static_cast<int64_t>(o), f.prompts[id], length + decoded[id], f.tolerance);
     }
-    for (const StepItem& item : items) {
-      if (item.is_decode || item.want_logits) {
-        ++decoded[item.sequence];
+    for (const StepRow& row : rows) {
+      if (row.sample) {
+        ++decoded[row.sequence];
       } else {
-        prefilled[item.sequence] = item.num_tokens;
+        prefilled[row.sequence] = row.num_tokens;
       }
     }
   }
@@ -185,56 +198,59 @@ void CheckBatch(const PathUnderTest& path) {
 // different numbers of fusion cross-attention rows) in the same steps, at
 // different past lengths (each starts decoding one step after the previous
 // one), while the last prompt is prefilled one token per step (one-row
-// prefill items, visual placeholders among them) until it decodes too.
+// prefill rows, visual placeholders among them) until it decodes too.
 void CheckDecodeTogether(const PathUnderTest& path) {
-  const auto engine = LoadEngine(path.model_dir);
+  const auto runner = LoadRunner(path.model_dir);
+  Placements placements(runner->kv_geometry());
   const Fixtures f = testing::LoadFixtures(path.fixtures_dir);
   const auto count = static_cast<SequenceId>(f.prompts.size());
   const SequenceId last = count - 1;
-  for (SequenceId id = 0; id < count; ++id) AddPrompt(*engine, id, f, f.prompts[id]);
-  std::vector<StepItem> prefill;
+  for (SequenceId id = 0; id < count; ++id) AddPrompt(*runner, placements, id, f, f.prompts[id]);
+  std::vector<StepRow> prefill;
   for (SequenceId id = 0; id < last; ++id) {
-    prefill.push_back(StepItem::Prefill(id, static_cast<int>(f.prompts[id].tokens.size()),
-                                        /*want_logits=*/false));
+    prefill.push_back(StepRow::Prefill(id, static_cast<int>(f.prompts[id].tokens.size()),
+                                       /*sample=*/false));
   }
-  engine->Step(prefill);
+  StepLogits(*runner, prefill);
 
   std::vector<int> decoded(count, 0);
   int last_prefilled = 0;
   const auto last_length = static_cast<int>(f.prompts[last].tokens.size());
   for (int step = 0;; ++step) {
-    std::vector<StepItem> items;
+    std::vector<StepRow> rows;
     for (SequenceId id = 0; id < count; ++id) {
       if (id == last && last_prefilled < last_length) {
-        items.push_back(
-            StepItem::Prefill(id, 1, /*want_logits=*/last_prefilled + 1 == last_length));
+        rows.push_back(StepRow::Prefill(id, 1, /*sample=*/last_prefilled + 1 == last_length));
       } else if (step >= id && decoded[id] < kNumGenerated) {
-        items.push_back(StepItem::Decode(id, f.prompts[id].generated[decoded[id]]));
+        rows.push_back(StepRow::Decode(id, f.prompts[id].generated[decoded[id]]));
       }
     }
-    if (items.empty()) break;
-    const auto outputs = engine->Step(items);
-    size_t o = 0;
-    for (const StepItem& item : items) {
-      const FixturePrompt& prompt = f.prompts[item.sequence];
-      if (!item.is_decode) {
+    if (rows.empty()) break;
+    const auto logits = StepLogits(*runner, rows);
+    int64_t o = 0;
+    for (const StepRow& row : rows) {
+      const FixturePrompt& prompt = f.prompts[row.sequence];
+      if (!row.is_decode) {
         if (++last_prefilled < last_length) continue;
-        INFO("step " << step << ", prompt " << item.sequence << " prefilled");
-        REQUIRE(o < outputs.size());
-        CheckRow(outputs[o++], prompt, last_length - 1, f.tolerance);
+        INFO("step " << step << ", prompt " << row.sequence << " prefilled");
+        CheckRow(logits, o++, prompt, last_length - 1, f.tolerance);
         continue;
       }
-      INFO("step " << step << ", prompt " << item.sequence << ", decode "
-                   << decoded[item.sequence]);
-      REQUIRE(o < outputs.size());
-      CHECK(outputs[o].sequence == item.sequence);
+      INFO("step " << step << ", prompt " << row.sequence << ", decode "
+                   << decoded[row.sequence]);
       const auto length = static_cast<int64_t>(prompt.tokens.size());
-      CheckRow(outputs[o++], prompt, length + decoded[item.sequence], f.tolerance);
-      ++decoded[item.sequence];
+      CheckRow(logits, o++, prompt, length + decoded[row.sequence], f.tolerance);
+      ++decoded[row.sequence];
     }
-    CHECK(o == outputs.size());
+    CHECK((logits.defined() ? logits.size(0) : 0) == o);
   }
   for (SequenceId id = 0; id < count; ++id) CHECK(decoded[id] == kNumGenerated);
+}
+
+EngineOptions BlockOptions(const PathUnderTest& path, int block_size) {
+  EngineOptions options = testing::SmallModelOptions(path.model_dir);
+  options.kv_block_size = block_size;
+  return options;
 }
 
 TEST_CASE("vision features match the reference, square and non-square grids (compressed)") {
@@ -262,11 +278,16 @@ TEST_CASE("chunked prefill equals the full-sequence reference (baseline)") {
 }
 
 TEST_CASE("a batch of sequences of different lengths equals each alone (compressed)") {
-  CheckBatch(kCompressed);
+  CheckBatch(kCompressed, BlockOptions(kCompressed, 16), 0);
 }
 
 TEST_CASE("a batch of sequences of different lengths equals each alone (baseline)") {
-  CheckBatch(kBaseline);
+  CheckBatch(kBaseline, BlockOptions(kBaseline, 16), 0);
+}
+
+TEST_CASE("KV in place across block boundaries: 3-token blocks, runs apart, equal each alone") {
+  CheckBatch(kCompressed, BlockOptions(kCompressed, 3), 2);
+  CheckBatch(kBaseline, BlockOptions(kBaseline, 3), 2);
 }
 
 TEST_CASE("batched decode rows (different lengths and images) equal each alone (compressed)") {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "auroraedge/model/engine.h"
+#include "auroraedge/model/model_runner.h"
 #include "manifest.h"
 
 namespace auroraedge::model {
@@ -68,7 +68,7 @@ class ModelDirCopy {
     EngineOptions options;
     options.model_dir = path();
     try {
-      Engine::Load(options);
+      ModelRunner::Load(options);
     } catch (const ModelLoadError& e) {
       return e.what();
     }
@@ -88,7 +88,7 @@ TEST_CASE("the intact copy loads") {
   ModelDirCopy copy;
   EngineOptions options;
   options.model_dir = copy.path();
-  CHECK(Engine::Load(options)->config().path == "compressed");
+  CHECK(ModelRunner::Load(options)->config().path == "compressed");
 }
 
 TEST_CASE("a missing file is named") {

@@ -12,8 +12,13 @@ TEST_CASE("available cores come from the affinity mask") {
   CHECK(GetRuntimeInfo().available_cores == AvailableCores());
 }
 
-TEST_CASE("the default intra-op thread count leaves one core to the rest of the server") {
-  CHECK(DefaultIntraOpThreads() == std::max(1, AvailableCores() - 1));
+TEST_CASE("intra-op threads take every core of a small box and leave one on a big one") {
+  CHECK(IntraOpThreadsForCores(1) == 1);
+  CHECK(IntraOpThreadsForCores(2) == 2);
+  CHECK(IntraOpThreadsForCores(4) == 4);
+  CHECK(IntraOpThreadsForCores(5) == 4);
+  CHECK(IntraOpThreadsForCores(16) == 15);
+  CHECK(DefaultIntraOpThreads() == IntraOpThreadsForCores(AvailableCores()));
 }
 
 TEST_CASE("the intra-op thread count is set, 0 meaning the default") {
@@ -24,11 +29,18 @@ TEST_CASE("the intra-op thread count is set, 0 meaning the default") {
 }
 
 TEST_CASE("OpenBLAS's own thread pool follows the intra-op thread count") {
-  if (GetRuntimeInfo().blas_threads == 0) return;  // not OpenBLAS: nothing to follow
+  // Which BLAS is loaded decides what to expect: scripts/setup.sh points
+  // libblas.so.3 at OpenBLAS, whose pool must follow; another BLAS (MKL in
+  // the official CUDA LibTorch) has none, reported as 0. Either way the
+  // reported count must match the library, so a pool that stopped
+  // following, or an OpenBLAS no longer recognised, fails here.
+  const std::string blas = GetRuntimeInfo().blas_library;
+  INFO("BLAS library: " << blas);
+  const bool openblas = blas.find("openblas") != std::string::npos;
   SetIntraOpThreads(2);
-  CHECK(GetRuntimeInfo().blas_threads == 2);
+  CHECK(GetRuntimeInfo().blas_threads == (openblas ? 2 : 0));
   SetIntraOpThreads(1);
-  CHECK(GetRuntimeInfo().blas_threads == 1);
+  CHECK(GetRuntimeInfo().blas_threads == (openblas ? 1 : 0));
 }
 
 TEST_CASE("the BLAS library LibTorch loaded is resolved to a real file") {
@@ -39,6 +51,15 @@ TEST_CASE("the BLAS library LibTorch loaded is resolved to a real file") {
   CHECK(blas.is_absolute());
   CHECK(std::filesystem::is_regular_file(blas));
   CHECK(!std::filesystem::is_symlink(blas));
+}
+
+TEST_CASE("OpenBLAS's threading flavour is read from the library LibTorch loaded") {
+  const RuntimeInfo info = GetRuntimeInfo();
+  // Debian installs each flavour in a folder of its name.
+  const bool openmp = info.blas_library.find("openblas-openmp") != std::string::npos;
+  const bool pthread = info.blas_library.find("openblas-pthread") != std::string::npos;
+  REQUIRE((openmp || pthread));
+  CHECK(info.blas_threading == (openmp ? "openmp" : "pthread"));
 }
 
 }  // namespace

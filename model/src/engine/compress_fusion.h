@@ -4,7 +4,6 @@
 // (model/FORMAT.md), for the compressed path only.
 
 #include <string>
-#include <vector>
 
 #include "auroraedge/model/model_config.h"
 #include "fusion_layer.h"
@@ -14,25 +13,23 @@ namespace auroraedge::model {
 
 class CompressFusion {
  public:
+  // The fusion layer's linear layers run as `plan` says (fused_linear.h).
   CompressFusion(const std::string& path, const ModelConfig& config, const at::Device& device,
-                 at::ScalarType dtype);
+                 at::ScalarType dtype, const LinearPlan& plan);
 
   // visual [B, P, hidden], valid [B, P] bool -> [B, num_tokens, hidden].
   at::Tensor Compress(const at::Tensor& visual, const at::Tensor& valid);
 
   // Cross-attention keys and values of one request's valid visual rows
-  // [N_v, hidden]: [1, 2, heads, N_v, head_dim] (keys, then values).
-  at::Tensor CrossKv(const at::Tensor& visual_rows);
+  // [N_v, hidden], written to storage rows [first_row, first_row + N_v) of
+  // `kv`'s cross-attention keys and values.
+  void WriteCrossKv(const at::Tensor& visual_rows, int64_t first_row, const KvStorage& kv);
 
-  // The fusion layer over the packed text rows of a step (FusionLayer::Forward).
-  at::Tensor Fuse(const at::Tensor& text, const at::Tensor& positions,
-                  const std::vector<CacheSegment>& segments,
-                  const std::vector<at::Tensor>& crosses) const {
-    return fusion_.Forward(text, positions, segments, crosses);
-  }
+  const FusionLayer& fusion() const { return fusion_; }
 
+  // The module's parameters (the fusion layer's packed copies not counted).
   int64_t weight_bytes() const;
-  // The fusion layer's share: what every fused token reads.
+  // The fusion layer's share, as it runs: what every fused token reads.
   int64_t fusion_weight_bytes() const;
 
  private:

@@ -113,18 +113,4 @@ DecoderWeights LoadDecoderWeights(const SafetensorsFile& file, const DecoderConf
   return w;
 }
 
-int64_t WeightBytes(const DecoderWeights& w) {
-  const auto bytes = [](const at::Tensor& t) { return static_cast<int64_t>(t.nbytes()); };
-  int64_t total = bytes(w.embed_tokens) + bytes(w.norm);
-  if (!w.lm_head.is_same(w.embed_tokens)) total += bytes(w.lm_head);
-  for (const auto& l : w.layers) {
-    for (const at::Tensor* t :
-         {&l.input_norm, &l.q_weight, &l.q_bias, &l.k_weight, &l.k_bias, &l.v_weight, &l.v_bias,
-          &l.o_weight, &l.post_attention_norm, &l.gate_weight, &l.up_weight, &l.down_weight}) {
-      total += bytes(*t);
-    }
-  }
-  return total;
-}
-
 }  // namespace auroraedge::model

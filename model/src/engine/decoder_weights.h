@@ -34,7 +34,4 @@ struct DecoderWeights {
 DecoderWeights LoadDecoderWeights(const SafetensorsFile& file, const DecoderConfig& config,
                                   at::ScalarType dtype, const at::Device& device);
 
-// Bytes of the distinct tensors (lm_head counted once when tied).
-int64_t WeightBytes(const DecoderWeights& weights);
-
 }  // namespace auroraedge::model

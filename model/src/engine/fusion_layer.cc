@@ -5,14 +5,19 @@
 #include <string>
 
 #include "layer_ops.h"
+#include "segment_attention.h"
 
 namespace auroraedge::model {
 
 FusionLayer::FusionLayer(const torch::jit::Module& module, const ModelConfig& config,
-                         const at::Device& device)
-    : head_dim_(config.fusion.head_dim),
+                         const at::Device& device, const LinearPlan& plan)
+    : weights_(TakeWeights(module, config, plan)),
+      head_dim_(config.fusion.head_dim),
       eps_(config.decoder.rms_norm_eps),
-      rope_(config.fusion.head_dim, config.decoder.rope_theta, device) {
+      rope_(config.fusion.head_dim, config.decoder.rope_theta, device) {}
+
+FusionLayer::Weights FusionLayer::TakeWeights(const torch::jit::Module& module,
+                                              const ModelConfig& config, const LinearPlan& plan) {
   std::map<std::string, at::Tensor> parameters;
   for (const auto& p : module.named_parameters()) parameters.emplace(p.name, p.value);
   const int64_t hidden = config.decoder.hidden_size;
@@ -32,46 +37,56 @@ FusionLayer::FusionLayer(const torch::jit::Module& module, const ModelConfig& co
     }
     return it->second;
   };
-  Weights& w = weights_;
-  w.input_norm = take("input_layernorm.weight", {hidden});
-  w.q_weight = take("self_attn.q_proj.weight", {inner, hidden});
-  w.q_bias = take("self_attn.q_proj.bias", {inner});
-  w.k_weight = take("self_attn.k_proj.weight", {inner, hidden});
-  w.k_bias = take("self_attn.k_proj.bias", {inner});
-  w.v_weight = take("self_attn.v_proj.weight", {inner, hidden});
-  w.v_bias = take("self_attn.v_proj.bias", {inner});
-  w.o_weight = take("self_attn.o_proj.weight", {hidden, inner});
-  w.cross_norm = take("cross_attn_layernorm.weight", {hidden});
-  w.cross_q_weight = take("cross_attn.q_proj.weight", {inner, hidden});
-  w.cross_q_bias = take("cross_attn.q_proj.bias", {inner});
-  w.cross_o_weight = take("cross_attn.o_proj.weight", {hidden, inner});
-  w.post_attention_norm = take("post_attention_layernorm.weight", {hidden});
-  w.gate_weight = take("mlp.gate_proj.weight", {mlp, hidden});
-  w.up_weight = take("mlp.up_proj.weight", {mlp, hidden});
-  w.down_weight = take("mlp.down_proj.weight", {hidden, mlp});
+  return {
+      take("input_layernorm.weight", {hidden}),
+      take("cross_attn_layernorm.weight", {hidden}),
+      take("post_attention_layernorm.weight", {hidden}),
+      FusedLinear({take("self_attn.q_proj.weight", {inner, hidden}),
+                   take("self_attn.k_proj.weight", {inner, hidden}),
+                   take("self_attn.v_proj.weight", {inner, hidden})},
+                  {take("self_attn.q_proj.bias", {inner}), take("self_attn.k_proj.bias", {inner}),
+                   take("self_attn.v_proj.bias", {inner})},
+                  plan),
+      FusedLinear({take("self_attn.o_proj.weight", {hidden, inner})}, {}, plan),
+      FusedLinear({take("cross_attn.q_proj.weight", {inner, hidden})},
+                  {take("cross_attn.q_proj.bias", {inner})}, plan),
+      FusedLinear({take("cross_attn.o_proj.weight", {hidden, inner})}, {}, plan),
+      FusedLinear(
+          {take("mlp.gate_proj.weight", {mlp, hidden}), take("mlp.up_proj.weight", {mlp, hidden})},
+          {}, plan),
+      FusedLinear({take("mlp.down_proj.weight", {hidden, mlp})}, {}, plan)};
 }
 
-at::Tensor FusionLayer::Forward(const at::Tensor& text, const at::Tensor& positions,
-                                const std::vector<CacheSegment>& segments,
-                                const std::vector<at::Tensor>& crosses) const {
+at::Tensor FusionLayer::Forward(const at::Tensor& text, const Rows& rows,
+                                const KvStorage& kv) const {
   const Weights& w = weights_;
-  const int64_t rows = text.size(0);
-  const auto heads = [&](const at::Tensor& t) { return t.view({rows, -1, head_dim_}); };
-  const auto [cos, sin] = rope_.CosSin(positions, text.scalar_type());
+  const int64_t n = text.size(0);
+  // Column slices of a fused output: [n, heads, head_dim] views, no copy.
+  const auto heads = [&](const at::Tensor& t) { return t.view({n, -1, head_dim_}); };
+  const auto [cos, sin] = rope_.CosSin(rows.positions, text.scalar_type());
 
-  auto h = RmsNorm(text, w.input_norm, eps_);
-  const auto q = ApplyRotary(heads(at::linear(h, w.q_weight, w.q_bias)), cos, sin);
-  const auto k = ApplyRotary(heads(at::linear(h, w.k_weight, w.k_bias)), cos, sin);
-  const auto v = heads(at::linear(h, w.v_weight, w.v_bias));
-  SegmentAttention self_attention(segments);
-  auto x = text + at::linear(self_attention.Attend(0, q, k, v), w.o_weight);
-  self_attention.Commit();
+  const auto qkv = w.qkv.Split(w.qkv(RmsNorm(text, w.input_norm, eps_)));
+  const auto q = ApplyRotary(heads(qkv[0]), cos, sin);
+  const auto k = ApplyRotary(heads(qkv[1]), cos, sin);
+  const auto v = heads(qkv[2]);
+  auto keys = kv.FusionKeys();
+  auto values = kv.FusionValues();
+  keys.index_copy_(0, rows.write, k);
+  values.index_copy_(0, rows.write, v);
+  auto x = text + w.o(AttendSegments(q, keys, values, rows.segments));
 
-  h = RmsNorm(x, w.cross_norm, eps_);
-  const auto cross_q = heads(at::linear(h, w.cross_q_weight, w.cross_q_bias));
-  x = x + at::linear(SegmentCrossAttention(cross_q, segments, crosses), w.cross_o_weight);
-  return x +
-         SwiGlu(RmsNorm(x, w.post_attention_norm, eps_), w.gate_weight, w.up_weight, w.down_weight);
+  const auto cross_q = heads(w.cross_q(RmsNorm(x, w.cross_norm, eps_)));
+  x = x + w.cross_o(AttendSegments(cross_q, kv.CrossKeys(), kv.CrossValues(), rows.cross_segments));
+  const auto gate_up = w.gate_up.Split(w.gate_up(RmsNorm(x, w.post_attention_norm, eps_)));
+  return x + w.down(SiluProduct(gate_up[0], gate_up[1]));
+}
+
+int64_t FusionLayer::weight_bytes() const {
+  const Weights& w = weights_;
+  int64_t bytes = w.input_norm.nbytes() + w.cross_norm.nbytes() + w.post_attention_norm.nbytes();
+  for (const FusedLinear* l : {&w.qkv, &w.o, &w.cross_q, &w.cross_o, &w.gate_up, &w.down})
+    bytes += l->weight_bytes();
+  return bytes;
 }
 
 }  // namespace auroraedge::model

@@ -6,40 +6,48 @@
 // (model/python/auroraedge/fusion.py) stays the definition it is checked
 // against.
 
-#include <vector>
-
 #include "auroraedge/model/model_config.h"
+#include "fused_linear.h"
+#include "kv_storage.h"
 #include "pch.h"
 #include "rotary_embedding.h"
-#include "segment_attention.h"
 
 namespace auroraedge::model {
 
 class FusionLayer {
  public:
-  // Takes the module's fusion weights (shared, not copied). Throws
+  // Takes the module's fusion weights: the norms shared, the linear layers
+  // fused (q, k and v; gate and up) and packed as `plan` says. Throws
   // ModelLoadError naming a parameter that is missing or has another shape.
-  FusionLayer(const torch::jit::Module& module, const ModelConfig& config,
-              const at::Device& device);
+  FusionLayer(const torch::jit::Module& module, const ModelConfig& config, const at::Device& device,
+              const LinearPlan& plan);
 
-  // text [N, hidden]: the plain embeddings of packed text rows, at text
-  // positions `positions` [N]. The rows of segments[i] attend causally to
-  // their sequence's fusion cache (which receives them) and to all of
-  // crosses[i] [1, 2, heads, N_v, head_dim]. Returns the fused rows
+  // Where a step's text rows keep and find their keys and values.
+  struct Rows {
+    at::Tensor positions;       // int64 [N]: each row's position among its sequence's text
+    at::Tensor write;           // int64 [N]: its fusion storage row
+    at::Tensor segments;        // int64 [N, 4]: fusion storage runs it attends to (causal)
+    at::Tensor cross_segments;  // int64 [N, 4]: its seat's cross-attention rows
+  };
+
+  // text [N, hidden]: the plain embeddings of packed text rows. Each row's
+  // self-attention keys and values go to the fusion storage in place; it
+  // attends causally to its sequence's text there and to all of its
+  // request's visual rows (cross-attention storage). Returns the fused rows
   // [N, hidden].
-  at::Tensor Forward(const at::Tensor& text, const at::Tensor& positions,
-                     const std::vector<CacheSegment>& segments,
-                     const std::vector<at::Tensor>& crosses) const;
+  at::Tensor Forward(const at::Tensor& text, const Rows& rows, const KvStorage& kv) const;
+
+  // Bytes one pass reads: the norms and the linear layers as they run.
+  int64_t weight_bytes() const;
 
  private:
   struct Weights {
-    at::Tensor input_norm;
-    at::Tensor q_weight, q_bias, k_weight, k_bias, v_weight, v_bias, o_weight;
-    at::Tensor cross_norm;
-    at::Tensor cross_q_weight, cross_q_bias, cross_o_weight;
-    at::Tensor post_attention_norm;
-    at::Tensor gate_weight, up_weight, down_weight;
+    at::Tensor input_norm, cross_norm, post_attention_norm;
+    FusedLinear qkv, o, cross_q, cross_o, gate_up, down;
   };
+
+  static Weights TakeWeights(const torch::jit::Module& module, const ModelConfig& config,
+                             const LinearPlan& plan);
 
   Weights weights_;
   int64_t head_dim_;

@@ -8,9 +8,6 @@ at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return weight * normed.to(x.scalar_type());
 }
 
-at::Tensor SwiGlu(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up,
-                  const at::Tensor& down) {
-  return at::linear(at::silu(at::linear(x, gate)) * at::linear(x, up), down);
-}
+at::Tensor SiluProduct(const at::Tensor& gate, const at::Tensor& up) { return at::silu(gate) * up; }
 
 }  // namespace auroraedge::model

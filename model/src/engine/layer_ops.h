@@ -10,8 +10,8 @@ namespace auroraedge::model {
 // Qwen2's RMSNorm: normalised in float32, the weight applied in x's dtype.
 at::Tensor RmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
-// down(silu(gate(x)) * up(x)), no biases.
-at::Tensor SwiGlu(const at::Tensor& x, const at::Tensor& gate, const at::Tensor& up,
-                  const at::Tensor& down);
+// SwiGLU's gating, silu(gate) * up, on the gate and up projections' outputs
+// (the caller then applies down).
+at::Tensor SiluProduct(const at::Tensor& gate, const at::Tensor& up);
 
 }  // namespace auroraedge::model

@@ -25,10 +25,12 @@ int FindBlas(struct dl_phdr_info* info, size_t, void* data) {
   return 1;
 }
 
-// OpenBLAS built with pthreads (Debian's libopenblas0-pthread) keeps its
-// own pool, one thread per core, that at::set_num_threads does not reach;
-// its idle workers spin on sched_yield and take a core from the server.
-// Looked up at run time: other BLAS libraries lack these functions.
+// OpenBLAS keeps its own thread count, which at::set_num_threads does not
+// reach; built with pthreads (Debian's libopenblas0-pthread) it also keeps
+// its own pool, whose idle workers spin on sched_yield beside LibTorch's
+// OpenMP workers (2 threads ran prefill at 0.68-0.87x of 1 thread that way;
+// model/bench/linear/thread_pools.py). Looked up at run time: other BLAS
+// libraries lack these functions.
 template <typename Function>
 Function* OpenBlasFunction(const char* name) {
   return reinterpret_cast<Function*>(dlsym(RTLD_DEFAULT, name));
@@ -44,7 +46,12 @@ int AvailableCores() {
   return count > 0 ? count : 1;
 }
 
-int DefaultIntraOpThreads() { return std::max(1, AvailableCores() - 1); }
+int IntraOpThreadsForCores(int cores) {
+  constexpr int kAllCoresUpTo = 4;
+  return cores <= kAllCoresUpTo ? std::max(1, cores) : cores - 1;
+}
+
+int DefaultIntraOpThreads() { return IntraOpThreadsForCores(AvailableCores()); }
 
 int SetIntraOpThreads(int threads) {
   const int count = threads > 0 ? threads : DefaultIntraOpThreads();
@@ -66,6 +73,12 @@ RuntimeInfo GetRuntimeInfo() {
   info.intra_op_threads = at::get_num_threads();
   if (auto* blas_threads = OpenBlasFunction<int()>("openblas_get_num_threads"))
     info.blas_threads = blas_threads();
+  if (auto* parallel = OpenBlasFunction<int()>("openblas_get_parallel")) {
+    static const char* const kThreading[] = {"sequential", "pthread", "openmp"};
+    const int kind = parallel();
+    info.blas_threading = kind >= 0 && kind <= 2 ? kThreading[kind] : "unknown";
+  }
+  if (const char* policy = std::getenv("OMP_WAIT_POLICY")) info.omp_wait_policy = policy;
   info.available_cores = AvailableCores();
   return info;
 }

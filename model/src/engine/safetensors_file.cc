@@ -88,6 +88,11 @@ SafetensorsFile::SafetensorsFile(std::string name, void* map, size_t size, size_
 
 SafetensorsFile::~SafetensorsFile() { ::munmap(map_, size_); }
 
+void SafetensorsFile::ReleaseResidentPages() const {
+  // Advice only: a failure leaves the pages resident, nothing worse.
+  ::madvise(map_, size_, MADV_DONTNEED);
+}
+
 at::Tensor SafetensorsFile::Get(const std::string& tensor_name) const {
   const auto it = entries_.find(tensor_name);
   if (it == entries_.end())

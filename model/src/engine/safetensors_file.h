@@ -38,6 +38,12 @@ class SafetensorsFile : public std::enable_shared_from_this<SafetensorsFile> {
   // The mapping is read-only: writing through the tensor faults.
   at::Tensor Get(const std::string& tensor_name) const;
 
+  // Gives the mapped pages back to the kernel once the weights that were
+  // copied out (packed, cast or moved to a device) are built: their pages
+  // would otherwise stay resident beside the copies. Tensors still read
+  // through the mapping fault their pages back in from the page cache.
+  void ReleaseResidentPages() const;
+
  private:
   SafetensorsFile(std::string name, void* map, size_t size, size_t data_offset);
 

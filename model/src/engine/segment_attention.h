@@ -1,49 +1,24 @@
 #pragma once
 
-// Attention of a packed batch: rows of several sequences in one [N, ...]
-// matrix. The one-row segments (decode rows) attend as one batch, the
-// longer ones (prefill chunks) as another, each over zero-padded keys.
+// Attention of packed rows over KV storage read in place: each query row
+// names the runs of storage rows holding its keys, so no sequence's prefix
+// is ever copied into a batch. A decode row attends to its sequence's run
+// up to itself, a prefill row to the run up to its own position (causal),
+// a fusion cross-attention row to its seat's visual rows; a second run
+// serves rows whose keys lie in two places (a scored label after the
+// prompt it shares).
 
-#include <vector>
-
-#include "cache_segment.h"
-#include "padded_kv.h"
-#include "padded_rows.h"
 #include "pch.h"
 
 namespace auroraedge::model {
 
-// Causal self-attention of one step's packed rows over their sequences'
-// caches, for every layer of a stack.
-class SegmentAttention {
- public:
-  // `segments` cover the packed rows.
-  explicit SegmentAttention(const std::vector<CacheSegment>& segments);
-
-  // q [N, q_heads, d], k and v [N, kv_heads, d]: the packed rows of `layer`.
-  // Keeps k and v as the rows' keys and values; returns [N, q_heads * d].
-  at::Tensor Attend(int layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v);
-
-  // Writes the rows' keys and values of every layer into their caches (the
-  // batch held them until now). Call after the last layer.
-  void Commit() const;
-
- private:
-  // Segments that attend in one batched call.
-  struct Batch {
-    std::vector<CacheSegment> segments;
-    PaddedRows rows;
-    PaddedKv padded;
-  };
-
-  std::vector<Batch> batches_;
-};
-
-// Cross-attention of packed rows q [N, heads, d]: the rows of segments[i]
-// attend to all of crosses[i] [1, 2, heads, N_i, d] (keys, values; N_i may
-// be 0: zeros). Segments' `past` and `cache` are not used. Returns
-// [N, heads * d].
-at::Tensor SegmentCrossAttention(const at::Tensor& q, const std::vector<CacheSegment>& segments,
-                                 const std::vector<at::Tensor>& crosses);
+// q [R, q_heads, d]; keys and values [T, kv_heads, d], contiguous, q's
+// dtype and device (q_heads a multiple of kv_heads: grouped-query);
+// segments int64 [R, 4] on q's device: row r attends to storage rows
+// [s0, s0 + s1) then [s2, s2 + s3) of its group's key head. Scores are
+// scaled by 1/sqrt(d) and softmaxed in float32. Returns [R, q_heads * d];
+// a row without keys gets zeros.
+at::Tensor AttendSegments(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
+                          const at::Tensor& segments);
 
 }  // namespace auroraedge::model

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "auroraedge/model/engine.h"
+#include "auroraedge/model/model_runner.h"
 #include "pch.h"
 
 namespace auroraedge::model {

@@ -1,4 +1,7 @@
-#include "auroraedge/model/sampler.h"
+// The host reference of the device sampler: its own behaviour, so that it
+// can be the oracle of tests/engine/device_sampler_test.cc.
+
+#include "reference_sampler.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -7,9 +10,8 @@
 #include <stdexcept>
 #include <vector>
 
-using auroraedge::model::Sampler;
 using auroraedge::model::SamplingConfig;
-using auroraedge::model::ValidateSamplingConfig;
+using auroraedge::model::testing::Sampler;
 
 namespace {
 
@@ -44,13 +46,13 @@ std::map<int32_t, int> Histogram(const SamplingConfig& config, int draws) {
 
 }  // namespace
 
-TEST_CASE("Sampler: greedy takes the argmax, the lower id on a tie") {
+TEST_CASE("Reference sampler: greedy takes the argmax, the lower id on a tie") {
   Sampler sampler(SamplingConfig{}, kVocab, {});
   std::vector<float> logits{0, 1, 5, 5, 2, -1, 0, 0};
   CHECK(sampler.Sample(logits) == 2);
 }
 
-TEST_CASE("Sampler: temperature sampling follows the distribution") {
+TEST_CASE("Reference sampler: temperature sampling follows the distribution") {
   const std::map<int32_t, int> counts = Histogram(Random(1), 20000);
   CHECK(counts.size() == 4);
   CHECK(counts.at(0) / 20000.0 == Approx(0.4).margin(0.02));
@@ -58,7 +60,7 @@ TEST_CASE("Sampler: temperature sampling follows the distribution") {
   CHECK(counts.at(3) / 20000.0 == Approx(0.1).margin(0.02));
 }
 
-TEST_CASE("Sampler: a low temperature sharpens towards the argmax") {
+TEST_CASE("Reference sampler: a low temperature sharpens towards the argmax") {
   SamplingConfig config = Random(2);
   config.temperature = 0.1f;
   const std::map<int32_t, int> counts = Histogram(config, 2000);
@@ -66,7 +68,7 @@ TEST_CASE("Sampler: a low temperature sharpens towards the argmax") {
   CHECK(counts.at(0) / 2000.0 == Approx(0.946).margin(0.02));
 }
 
-TEST_CASE("Sampler: top-k keeps only the k best tokens") {
+TEST_CASE("Reference sampler: top-k keeps only the k best tokens") {
   SamplingConfig config = Random(3);
   config.top_k = 2;
   const std::map<int32_t, int> counts = Histogram(config, 5000);
@@ -74,7 +76,7 @@ TEST_CASE("Sampler: top-k keeps only the k best tokens") {
   CHECK(counts.at(0) / 5000.0 == Approx(0.4 / 0.7).margin(0.03));
 }
 
-TEST_CASE("Sampler: top-p keeps the fewest tokens whose mass reaches p") {
+TEST_CASE("Reference sampler: top-p keeps the fewest tokens whose mass reaches p") {
   SamplingConfig config = Random(4);
   config.top_p = 0.65f;  // 0.4 + 0.3 reaches it; 0.2 and 0.1 are cut
   std::map<int32_t, int> counts = Histogram(config, 5000);
@@ -84,7 +86,7 @@ TEST_CASE("Sampler: top-p keeps the fewest tokens whose mass reaches p") {
   CHECK(counts.size() == 3);
 }
 
-TEST_CASE("Sampler: top-p on a large vocabulary widens its search past the first candidates") {
+TEST_CASE("Reference sampler: top-p on a large vocabulary widens its search past the first candidates") {
   const int vocab = 5000;
   SamplingConfig config = Random(5);
   config.top_p = 0.9f;
@@ -100,7 +102,7 @@ TEST_CASE("Sampler: top-p on a large vocabulary widens its search past the first
   CHECK(seen.size() > 1500);
 }
 
-TEST_CASE("Sampler: the same seed gives the same tokens, another seed others") {
+TEST_CASE("Reference sampler: the same seed gives the same tokens, another seed others") {
   const auto run = [](uint64_t seed) {
     Sampler sampler(Random(seed), kVocab, {});
     std::vector<int32_t> tokens;
@@ -114,7 +116,7 @@ TEST_CASE("Sampler: the same seed gives the same tokens, another seed others") {
   CHECK(run(42) != run(43));
 }
 
-TEST_CASE("Sampler: repetition penalty pushes seen tokens down, prompt included") {
+TEST_CASE("Reference sampler: repetition penalty pushes seen tokens down, prompt included") {
   SamplingConfig config;
   config.repetition_penalty = 2.0f;
   Sampler sampler(config, kVocab, {0});
@@ -126,36 +128,13 @@ TEST_CASE("Sampler: repetition penalty pushes seen tokens down, prompt included"
   CHECK(negative[1] == -3.0f);
 }
 
-TEST_CASE("Sampler: parameters out of range name the parameter and the range") {
-  SamplingConfig config;
-  config.temperature = -0.5f;
-  CHECK_THROWS_WITH(ValidateSamplingConfig(config, kVocab),
-                    Catch::Contains("temperature") && Catch::Contains("[0, 100]"));
-  config = {};
-  config.temperature = NAN;
-  CHECK_THROWS_WITH(ValidateSamplingConfig(config, kVocab), Catch::Contains("temperature"));
-  config = {};
-  config.top_k = kVocab + 1;
-  CHECK_THROWS_WITH(ValidateSamplingConfig(config, kVocab),
-                    Catch::Contains("top_k") && Catch::Contains("[0, 8]"));
-  config = {};
-  config.top_p = 0.0f;
-  CHECK_THROWS_WITH(ValidateSamplingConfig(config, kVocab),
-                    Catch::Contains("top_p") && Catch::Contains("(0, 1]"));
-  config = {};
-  config.repetition_penalty = 0.0f;
-  CHECK_THROWS_WITH(ValidateSamplingConfig(config, kVocab), Catch::Contains("repetition_penalty"));
-  CHECK_THROWS_AS(Sampler(config, kVocab, {}), std::invalid_argument);
-  CHECK_NOTHROW(ValidateSamplingConfig(SamplingConfig{}, kVocab));
-}
-
-TEST_CASE("Sampler: logits of the wrong size are refused") {
+TEST_CASE("Reference sampler: logits of the wrong size are refused") {
   Sampler sampler(SamplingConfig{}, kVocab, {});
   std::vector<float> logits(kVocab - 1, 0.0f);
   CHECK_THROWS_AS(sampler.Sample(logits), std::invalid_argument);
 }
 
-TEST_CASE("Sampler: NaN logits never win") {
+TEST_CASE("Reference sampler: NaN logits never win") {
   Sampler greedy(SamplingConfig{}, kVocab, {});
   std::vector<float> logits{NAN, 1, 0, 0, 0, 0, 0, NAN};
   CHECK(greedy.Sample(logits) == 1);

@@ -1,4 +1,4 @@
-#include "auroraedge/model/sampler.h"
+#include "reference_sampler.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,19 +8,8 @@
 #include <stdexcept>
 #include <string>
 
-namespace auroraedge::model {
+namespace auroraedge::model::testing {
 namespace {
-
-template <typename T>
-[[noreturn]] void OutOfRange(const char* name, T value, const std::string& range) {
-  std::ostringstream message;
-  message << name << ": " << value << " is out of range " << range;
-  throw std::invalid_argument(message.str());
-}
-
-// A uniform double in [0, 1) from 53 random bits: the same on every standard
-// library, unlike std::uniform_real_distribution.
-double UniformDouble(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
 // The first id in `ids` at which the running sum of weights passes target.
 int32_t PickByWeight(const std::vector<int32_t>& ids, const std::vector<double>& weights,
@@ -39,25 +28,8 @@ int32_t PickByWeight(const std::vector<int32_t>& ids, const std::vector<double>&
 
 }  // namespace
 
-void ValidateSamplingConfig(const SamplingConfig& config, int vocab_size) {
-  if (!(config.temperature >= 0.0f && config.temperature <= 100.0f)) {
-    OutOfRange("temperature", config.temperature, "[0, 100] (0 is greedy)");
-  }
-  if (config.top_k < 0 || config.top_k > vocab_size) {
-    OutOfRange(
-        "top_k", config.top_k,
-        "[0, " + std::to_string(vocab_size) + "] (0 is off; the vocabulary size is the limit)");
-  }
-  if (!(config.top_p > 0.0f && config.top_p <= 1.0f)) {
-    OutOfRange("top_p", config.top_p, "(0, 1] (1 is off)");
-  }
-  if (!(config.repetition_penalty > 0.0f && config.repetition_penalty <= 10.0f)) {
-    OutOfRange("repetition_penalty", config.repetition_penalty, "(0, 10] (1 is off)");
-  }
-}
-
 Sampler::Sampler(const SamplingConfig& config, int vocab_size, const std::vector<int32_t>& context)
-    : config_(config), vocab_size_(vocab_size), rng_(config.seed) {
+    : config_(config), vocab_size_(vocab_size), random_(config.seed) {
   ValidateSamplingConfig(config, vocab_size);
   if (config.repetition_penalty != 1.0f) seen_.insert(context.begin(), context.end());
 }
@@ -71,10 +43,12 @@ int32_t Sampler::Sample(std::vector<float>& logits) {
     if (std::isnan(logit)) logit = -std::numeric_limits<float>::infinity();
   }
   ApplyRepetitionPenalty(logits);
+  // One draw per token whenever the temperature is set, used or not.
+  const double u = config_.temperature > 0.0f ? random_.Next() : 0.0;
   const auto argmax = std::max_element(logits.begin(), logits.end());
   const int32_t token = config_.temperature == 0.0f || std::isinf(*argmax)
                             ? static_cast<int32_t>(argmax - logits.begin())
-                            : Draw(logits);
+                            : Draw(logits, u);
   if (config_.repetition_penalty != 1.0f) seen_.insert(token);
   return token;
 }
@@ -88,7 +62,7 @@ void Sampler::ApplyRepetitionPenalty(std::vector<float>& logits) const {
   }
 }
 
-int32_t Sampler::Draw(const std::vector<float>& logits) {
+int32_t Sampler::Draw(const std::vector<float>& logits, double u) {
   const double max_logit = *std::max_element(logits.begin(), logits.end());
   const double inv_temperature = 1.0 / config_.temperature;
   std::vector<double> weights_by_id(vocab_size_);
@@ -96,7 +70,6 @@ int32_t Sampler::Draw(const std::vector<float>& logits) {
     weights_by_id[id] = std::exp((static_cast<double>(logits[id]) - max_logit) * inv_temperature);
   }
   const auto weight = [&weights_by_id](int32_t id) { return weights_by_id[id]; };
-  const double u = UniformDouble(rng_);
 
   std::vector<int32_t> ids(vocab_size_);
   std::iota(ids.begin(), ids.end(), 0);
@@ -143,4 +116,4 @@ int32_t Sampler::Draw(const std::vector<float>& logits) {
   return PickByWeight(ids, weights, u * std::accumulate(weights.begin(), weights.end(), 0.0));
 }
 
-}  // namespace auroraedge::model
+}  // namespace auroraedge::model::testing
