@@ -1,9 +1,12 @@
 // auroraedge-preprocess-bench: milliseconds per image and images/s of
-// Preprocess() on 1 and 2 threads for a 1920x1080 JPEG, a 5 MP Mono8 frame and
-// a 12 MP Bayer RG8 frame, next to the Python reference on the same inputs
-// (1 and 2 processes). Prints a table and writes JSON.
+// Preprocess() on 1 and 2 threads for a 1920x1080 JPEG, a 5 MP Mono8 frame, a
+// 12 MP Bayer RG8 frame, and their 12-bit twins (5 MP Mono12p packed, 12 MP
+// Bayer RG12 in 16-bit words, resized as floats), next to the Python
+// reference on the same inputs (1 and 2 processes). Prints a table and
+// writes JSON.
 //
 //   auroraedge-preprocess-bench [--seconds S] [--json FILE] [--no-python]
+#include <allheaders.h>  // Leptonica, which the library decodes with
 #include <unistd.h>
 
 #include <atomic>
@@ -15,9 +18,9 @@
 #include <fstream>
 #include <iostream>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +54,25 @@ cv::Mat Texture(int width, int height, int channels) {
   return smooth;
 }
 
+// A colour texture as a JPEG of quality 90.
+std::string Jpeg(const cv::Mat& rgb) {
+  PIX* pix = pixCreate(rgb.cols, rgb.rows, 32);
+  for (int y = 0; y < rgb.rows; ++y) {
+    for (int x = 0; x < rgb.cols; ++x) {
+      const auto& v = rgb.at<cv::Vec3b>(y, x);
+      pixSetRGBPixel(pix, x, y, v[0], v[1], v[2]);
+    }
+  }
+  l_uint8* data = nullptr;
+  size_t size = 0;
+  if (pixWriteMemJpeg(&data, &size, pix, 90, 0) != 0)
+    throw std::runtime_error("cannot encode a JPEG");
+  pixDestroy(&pix);
+  std::string bytes(reinterpret_cast<const char*>(data), size);
+  lept_free(data);
+  return bytes;
+}
+
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary)
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -64,17 +86,61 @@ pre::ImageSource RawSource(const cv::Mat& pixels, pre::PixelFormat format) {
   return source;
 }
 
+// 12-bit values: the 8-bit texture in the high bits, noise in the low 4.
+cv::Mat Texture12(int width, int height) {
+  cv::Mat wide;
+  Texture(width, height, 1).convertTo(wide, CV_16U, 16);
+  cv::Mat noise(height, width, CV_16U);
+  cv::randu(noise, 0, 16);
+  return wide + noise;
+}
+
+// 16-bit little-endian words (bits 16), or pairs of 12-bit values packed
+// LSB first in 3 bytes (bits 12, GenICam Mono12p).
+pre::ImageSource WideRawSource(const cv::Mat& values, int bits, pre::PixelFormat format) {
+  std::string data;
+  for (int y = 0; y < values.rows; ++y) {
+    const uint16_t* row = values.ptr<uint16_t>(y);
+    for (int x = 0; x < values.cols; x += bits == 16 ? 1 : 2) {
+      if (bits == 16) {
+        data += {static_cast<char>(row[x]), static_cast<char>(row[x] >> 8)};
+      } else {
+        data += {static_cast<char>(row[x]), static_cast<char>(row[x] >> 8 | row[x + 1] << 4),
+                 static_cast<char>(row[x + 1] >> 4)};
+      }
+    }
+  }
+  pre::ImageSource source;
+  source.raw = pre::RawFrame{std::move(data), values.cols, values.rows, 0, format};
+  return source;
+}
+
+const char* FormatName(pre::PixelFormat format) {
+  switch (format) {
+    case pre::PixelFormat::kMono8:
+      return "MONO8";
+    case pre::PixelFormat::kMono12p:
+      return "MONO12P";
+    case pre::PixelFormat::kBayerRg12:
+      return "BAYER_RG12";
+    default:
+      return "BAYER_RG8";
+  }
+}
+
 std::vector<Case> MakeCases(const std::string& folder) {
   std::vector<Case> cases;
-  std::vector<uint8_t> jpeg;
-  cv::imencode(".jpg", Texture(1920, 1080, 3), jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
   pre::ImageSource encoded;
-  encoded.encoded.assign(jpeg.begin(), jpeg.end());
+  encoded.encoded = Jpeg(Texture(1920, 1080, 3));
   cases.push_back({"jpeg_1920x1080", folder + "/image.jpg", encoded});
   cases.push_back({"mono8_2592x1944", folder + "/mono8.raw",
                    RawSource(Texture(2592, 1944, 1), pre::PixelFormat::kMono8)});
   cases.push_back({"bayer_rg8_4000x3000", folder + "/bayer.raw",
                    RawSource(Texture(4000, 3000, 1), pre::PixelFormat::kBayerRg8)});
+  cases.push_back({"mono12p_2592x1944", folder + "/mono12p.raw",
+                   WideRawSource(Texture12(2592, 1944), 12, pre::PixelFormat::kMono12p)});
+  cases.push_back({"bayer_rg12_4000x3000", folder + "/bayer12.raw",
+                   WideRawSource(Texture12(4000, 3000), 16, pre::PixelFormat::kBayerRg12)});
   for (const Case& c : cases)
     WriteFile(c.file, c.source.raw ? c.source.raw->data : c.source.encoded);
   return cases;
@@ -131,7 +197,7 @@ std::string RunPythonReference(const std::vector<Case>& cases, const std::string
     if (c.source.raw) {
       const pre::RawFrame& raw = *c.source.raw;
       command += ":" + std::to_string(raw.width) + "x" + std::to_string(raw.height) + ":" +
-                 (raw.format == pre::PixelFormat::kMono8 ? "MONO8" : "BAYER_RG8");
+                 FormatName(raw.format);
     }
   }
   if (std::system(command.c_str()) != 0)

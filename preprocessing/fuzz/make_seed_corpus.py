@@ -11,7 +11,25 @@ import numpy as np
 from PIL import Image
 
 RAW, ROI = 1, 2
-FORMATS = {"MONO8": (0, 1), "RGB8": (1, 3), "BGR8": (2, 3), "BAYER_RG8": (3, 1)}
+# name: (code in the C++ PixelFormat enum, values per pixel, bits a value
+# takes in a row, bits that carry it).
+FORMATS = {
+    "MONO8": (0, 1, 8, 8), "RGB8": (1, 3, 8, 8), "BGR8": (2, 3, 8, 8), "BAYER_RG8": (3, 1, 8, 8),
+    "MONO10": (4, 1, 16, 10), "MONO12": (5, 1, 16, 12), "MONO16": (6, 1, 16, 16),
+    "MONO10P": (7, 1, 10, 10), "MONO12P": (8, 1, 12, 12),
+    "BAYER_RG12": (9, 1, 16, 12), "BAYER_RG16": (10, 1, 16, 16),
+    "BAYER_GR8": (11, 1, 8, 8), "BAYER_GB8": (12, 1, 8, 8), "BAYER_BG8": (13, 1, 8, 8),
+}
+
+
+def packed_rows(rng, width, height, channels, bits, significant, padding):
+    """Valid values of the format, LSB first at `bits` each, rows padded."""
+    rows = b""
+    for _ in range(height):
+        values = rng.integers(0, 1 << significant, width * channels)
+        number = sum(int(v) << (i * bits) for i, v in enumerate(values))
+        rows += number.to_bytes(width * channels * bits // 8, "little") + bytes(padding)
+    return rows
 
 
 def encoded_seeds(rng):
@@ -28,9 +46,10 @@ def encoded_seeds(rng):
 
 
 def raw_seeds(rng):
-    for name, (code, channels) in FORMATS.items():
-        w, h, stride = 20, 12, 20 * channels + 4
-        payload = rng.integers(0, 256, stride * h, dtype=np.uint8).tobytes()
+    for name, (code, channels, bits, significant) in FORMATS.items():
+        w, h, padding = 20, 12, 4
+        stride = w * channels * bits // 8 + padding
+        payload = packed_rows(rng, w, h, channels, bits, significant, padding)
         header = bytes([code]) + struct.pack("<3H", w, h, stride)
         yield f"raw-{name}", bytes([RAW]) + header + payload
         roi = struct.pack("<4h", 3, 1, 7, 9)

@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (mode & 1) {
     if (!input.Has(7)) return 0;
     pre::RawFrame frame;
-    // One value past the last format exercises the unknown-format check.
-    frame.format = static_cast<pre::PixelFormat>(input.Byte() % 5);
+    // 14 formats; one value past the last exercises the unknown-format check.
+    frame.format = static_cast<pre::PixelFormat>(input.Byte() % 15);
     frame.width = input.U16();
     frame.height = input.U16();
     frame.stride = input.U16();

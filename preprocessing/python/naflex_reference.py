@@ -6,12 +6,14 @@ with it. Plain Python, PIL and numpy; written to be read, not to be fast.
 
 Rules, in order:
   1. decode (PIL; EXIF orientation is not applied) or unpack a raw frame
-     (MONO8, RGB8, BGR8, or BAYER_RG8 demosaiced bilinearly as OpenCV does);
+     (PIXEL_FORMATS; Bayer mosaics demosaiced bilinearly as OpenCV does;
+     values wider than 8 bits scaled to floats on the 0..255 scale);
   2. crop to the region of interest, if any;
   3. target size: the SigLIP2 naflex bisection (naflex_grid);
-  4. resize axis by axis, 8-bit in and out: area averaging along an axis that
-     shrinks, bilinear (half-pixel centres, clamped edges) along one that
-     grows; a shrinking axis goes first, rounded to 8 bits in between;
+  4. resize axis by axis, 8-bit in and out (floats for wide formats): area
+     averaging along an axis that shrinks, bilinear (half-pixel centres,
+     clamped edges) along one that grows; a shrinking axis goes first,
+     rounded to 8 bits in between (floats are not rounded);
   5. rescale to [0, 1], normalise with mean and std per RGB channel;
   6. patches flattened in (row, column, channel) order, zero rows up to
      max_num_patches.
@@ -23,7 +25,26 @@ import math
 import numpy as np
 from PIL import Image
 
-PIXEL_FORMATS = ("MONO8", "RGB8", "BGR8", "BAYER_RG8")
+# name: (values per pixel, bits a value takes in a row, bits that carry it,
+# Bayer pattern: the colours of the first two pixels of rows 0 and 1).
+# Values wider than 8 bits: 16-bit little-endian words, or packed LSB first
+# (GenICam PFNC "p" formats: MONO10P 4 pixels in 5 bytes, MONO12P 2 in 3).
+PIXEL_FORMATS = {
+    "MONO8": (1, 8, 8, None),
+    "RGB8": (3, 8, 8, None),
+    "BGR8": (3, 8, 8, None),
+    "BAYER_RG8": (1, 8, 8, "RGGB"),
+    "BAYER_GR8": (1, 8, 8, "GRBG"),
+    "BAYER_GB8": (1, 8, 8, "GBRG"),
+    "BAYER_BG8": (1, 8, 8, "BGGR"),
+    "MONO10": (1, 16, 10, None),
+    "MONO12": (1, 16, 12, None),
+    "MONO16": (1, 16, 16, None),
+    "MONO10P": (1, 10, 10, None),
+    "MONO12P": (1, 12, 12, None),
+    "BAYER_RG12": (1, 16, 12, "RGGB"),
+    "BAYER_RG16": (1, 16, 16, "RGGB"),
+}
 
 
 def naflex_grid(height, width, patch_size, max_num_patches):
@@ -50,12 +71,15 @@ def decode(data):
 
 
 def to_rgb_array(image):
-    """PIL image or uint8 array ([H, W] grey, [H, W, 3] RGB) -> uint8 [H, W, 3]."""
+    """PIL image or array ([H, W] grey, [H, W, 3] RGB) -> [H, W, 3].
+
+    uint8 stays uint8; floats (wide raw formats, on the 0..255 scale) stay floats.
+    """
     if isinstance(image, Image.Image):
         return np.asarray(image.convert("RGB"), dtype=np.uint8)
     array = np.asarray(image)
-    if array.dtype != np.uint8:
-        raise ValueError(f"expected uint8 pixels, got {array.dtype}")
+    if array.dtype != np.uint8 and not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"expected uint8 or float pixels, got {array.dtype}")
     if array.ndim == 2:
         return np.repeat(array[:, :, None], 3, axis=2)
     if array.ndim == 3 and array.shape[2] == 3:
@@ -63,31 +87,66 @@ def to_rgb_array(image):
     raise ValueError(f"expected [H, W] or [H, W, 3] pixels, got shape {array.shape}")
 
 
+def row_bytes(pixel_format, width):
+    """Bytes one row of `width` pixels takes; a packed row must end on a byte."""
+    channels, bits, _, _ = PIXEL_FORMATS[pixel_format]
+    if width * channels * bits % 8:
+        raise ValueError(f"{pixel_format} rows of {width} pixels do not end on a byte")
+    return width * channels * bits // 8
+
+
+def unpack(data, width, height, pixel_format, stride=0):
+    """A camera frame (rows of `stride` bytes, 0: packed) -> its values.
+
+    uint8 [H, W] or [H, W, 3] for 8-bit formats, uint16 [H, W] for wider ones.
+    """
+    channels, bits, significant, _ = PIXEL_FORMATS[pixel_format]
+    row = row_bytes(pixel_format, width)
+    stride = stride or row
+    # The last row may end right after its pixels (the rule of RawFrame.data).
+    least, most = stride * (height - 1) + row, stride * height
+    if not least <= len(data) <= most:
+        raise ValueError(f"{len(data)} bytes; a {width} x {height} {pixel_format} frame with "
+                         f"stride {stride} takes {least} to {most}")
+    flat = np.frombuffer(data, dtype=np.uint8)
+    rows = np.lib.stride_tricks.as_strided(flat, shape=(height, row), strides=(stride, 1),
+                                           writeable=False)
+    if bits == 8:
+        values = rows.reshape(height, width, channels)
+        return values[:, :, 0] if channels == 1 else values
+    if bits == 16:
+        values = np.ascontiguousarray(rows).view("<u2").astype(np.uint16)
+    else:
+        stream = np.unpackbits(rows, axis=1, bitorder="little").reshape(height, width, bits)
+        values = (stream.astype(np.uint16) << np.arange(bits, dtype=np.uint16)).sum(axis=2, dtype=np.uint16)
+    if values.max() >= 1 << significant:
+        raise ValueError(f"{pixel_format} values above {(1 << significant) - 1}")
+    return values
+
+
 def raw_frame_to_rgb(data, width, height, pixel_format, stride=0):
-    """A camera frame (rows of `stride` bytes, 0: packed) -> uint8 RGB [H, W, 3]."""
-    channels = 3 if pixel_format in ("RGB8", "BGR8") else 1
-    stride = stride or width * channels
-    rows = np.frombuffer(data, dtype=np.uint8).reshape(height, stride)
-    pixels = rows[:, : width * channels].reshape(height, width, channels)
-    if pixel_format == "MONO8":
-        return to_rgb_array(pixels[:, :, 0])
-    if pixel_format == "RGB8":
-        return pixels.copy()
-    if pixel_format == "BGR8":
-        return pixels[:, :, ::-1].copy()
-    if pixel_format == "BAYER_RG8":
-        return demosaic_rggb(pixels[:, :, 0])
-    raise ValueError(f"unknown pixel format {pixel_format!r}")
+    """A camera frame -> RGB [H, W, 3]: uint8 for 8-bit formats, float64 on the
+    0..255 scale for wider ones (scaled, not truncated to 8 bits)."""
+    _, _, significant, pattern = PIXEL_FORMATS[pixel_format]
+    values = unpack(data, width, height, pixel_format, stride)
+    if pattern:
+        values = demosaic(values, pattern)
+    elif pixel_format == "BGR8":
+        values = values[:, :, ::-1]
+    if significant > 8:
+        values = values * (255.0 / ((1 << significant) - 1))
+    return to_rgb_array(values).copy()
 
 
-def demosaic_rggb(bayer):
-    """Bilinear demosaic of an RGGB mosaic (row 0: R G R G, row 1: G B G B).
+def demosaic(bayer, pattern):
+    """Bilinear demosaic of a Bayer mosaic; `pattern` names the colours of
+    the first two pixels of rows 0 and 1 ("RGGB": row 0 R G R G, row 1 G B G B).
 
     Interior pixels average their 2 or 4 nearest samples of each missing
     colour, rounding halves up; the outermost rows and columns repeat their
-    inner neighbours, as OpenCV's COLOR_BayerRGGB2RGB does.
+    inner neighbours, as OpenCV's COLOR_Bayer*2RGB does. Same dtype out as in.
     """
-    b = bayer.astype(np.int32)
+    b = bayer.astype(np.int64)
     height, width = b.shape
     if height < 3 or width < 3:
         raise ValueError("a Bayer frame needs at least 3 x 3 pixels")
@@ -98,17 +157,18 @@ def demosaic_rggb(bayer):
     diagonal = (b[:-2, :-2] + b[:-2, 2:] + b[2:, :-2] + b[2:, 2:] + 2) >> 2
 
     rows, cols = np.meshgrid(np.arange(1, height - 1), np.arange(1, width - 1), indexing="ij")
-    red_site = (rows % 2 == 0) & (cols % 2 == 0)
-    blue_site = (rows % 2 == 1) & (cols % 2 == 1)
-    green_on_red_row = (rows % 2 == 0) & (cols % 2 == 1)
-    green_on_blue_row = (rows % 2 == 1) & (cols % 2 == 0)
+    colour = np.asarray(list(pattern)).reshape(2, 2)[rows % 2, cols % 2]
+    red_row = (rows % 2) == pattern.index("R") // 2  # the rows that hold red samples
+    green = colour == "G"
 
-    red = np.select([red_site, green_on_red_row, green_on_blue_row], [centre, horizontal, vertical], diagonal)
-    green = np.where(red_site | blue_site, cross, centre)
-    blue = np.select([blue_site, green_on_blue_row, green_on_red_row], [centre, horizontal, vertical], diagonal)
+    def missing(site):
+        # At a green site the colour is a horizontal pair on its own rows,
+        # else a vertical pair; at the opposite colour's site, a diagonal.
+        own_rows = red_row if site == "R" else ~red_row
+        return np.select([colour == site, green & own_rows, green], [centre, horizontal, vertical], diagonal)
 
-    rgb = np.zeros((height, width, 3), dtype=np.uint8)
-    rgb[1:-1, 1:-1] = np.stack([red, green, blue], axis=-1)
+    rgb = np.zeros((height, width, 3), dtype=bayer.dtype)
+    rgb[1:-1, 1:-1] = np.stack([missing("R"), np.where(green, centre, cross), missing("B")], axis=-1)
     rgb[:, 0] = rgb[:, 1]
     rgb[:, -1] = rgb[:, -2]
     rgb[0] = rgb[1]
@@ -143,14 +203,17 @@ def _bilinear_weights(source, target):
 
 
 def _resample(pixels, height_weights, width_weights):
-    """Applies both axes' weights in float64 and rounds once to 8 bits."""
+    """Applies both axes' weights in float64; rounds once to 8 bits for uint8 pixels."""
     rows = np.tensordot(height_weights, pixels.astype(np.float64), axes=(1, 0))
-    both = np.tensordot(rows, width_weights, axes=(1, 1))  # [H, C, W]
-    return np.clip(np.rint(both.transpose(0, 2, 1)), 0, 255).astype(np.uint8)
+    both = np.tensordot(rows, width_weights, axes=(1, 1)).transpose(0, 2, 1)  # [H, W, C]
+    if pixels.dtype != np.uint8:
+        return both
+    return np.clip(np.rint(both), 0, 255).astype(np.uint8)
 
 
 def resize(pixels, height, width):
-    """uint8 [h, w, 3] -> uint8 [height, width, 3] by the rules in the module docstring."""
+    """[h, w, 3] -> [height, width, 3], same dtype (uint8 or float), by the rules
+    in the module docstring."""
     source_height, source_width = pixels.shape[:2]
 
     def weights(source, target):
@@ -168,7 +231,7 @@ def resize(pixels, height, width):
 
 
 def to_patches(pixels, patch_size, max_num_patches, mean, std):
-    """uint8 [H, W, 3], sides multiples of patch_size -> float32 [max_num_patches, 3*p*p]."""
+    """[H, W, 3] on the 0..255 scale (uint8 or float), sides multiples of patch_size -> float32 [max_num_patches, 3*p*p]."""
     normalised = (pixels / 255.0 - np.asarray(mean, dtype=np.float64)) / np.asarray(std, dtype=np.float64)
     grid_h, grid_w = pixels.shape[0] // patch_size, pixels.shape[1] // patch_size
     patches = normalised.reshape(grid_h, patch_size, grid_w, patch_size, 3).transpose(0, 2, 1, 3, 4)
@@ -179,7 +242,7 @@ def to_patches(pixels, patch_size, max_num_patches, mean, std):
 
 
 def preprocess(image, patch_size=16, max_num_patches=256, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), roi=None):
-    """PIL image or uint8 array -> (patches float32 [max_num_patches, 3*p*p], grid_h, grid_w).
+    """PIL image or array (uint8, or float on the 0..255 scale) -> (patches float32 [max_num_patches, 3*p*p], grid_h, grid_w).
 
     roi: optional (x, y, width, height) kept before resizing.
     """

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <climits>
-#include <opencv2/imgcodecs.hpp>
 #include <string>
 
 #include "encoded_header.h"
+#include "image_decoder.h"
 #include "image_limits.h"
 #include "input_error.h"
 #include "region_of_interest.h"
@@ -24,24 +24,13 @@ void CheckByteLimit(std::string_view encoded, int image_index, const PreprocessC
   }
 }
 
-cv::Mat Decode(std::string_view encoded, const char* format_name, int image_index) {
-  // imdecode only reads its input; the Mat merely wraps the caller's bytes.
-  const cv::Mat bytes(1, static_cast<int>(encoded.size()), CV_8UC1,
-                      const_cast<char*>(encoded.data()));
-  cv::Mat image;
-  std::string reason = "corrupt or truncated data";
-  try {
-    // ANYCOLOR keeps grey images single-channel and drops alpha; without
-    // ANYDEPTH 16-bit images come back as 8-bit.
-    image = cv::imdecode(bytes, cv::IMREAD_ANYCOLOR | cv::IMREAD_IGNORE_ORIENTATION);
-  } catch (const cv::Exception& e) {
-    reason = e.err;
-  }
-  if (image.empty()) {
+Pixels Decode(std::string_view encoded, const char* format_name, int image_index) {
+  DecodedImage decoded = DecodeImage(encoded);
+  if (decoded.pixels.image.empty()) {
     RejectField(image_index, kField,
-                std::string("could not decode the ") + format_name + " (" + reason + ")");
+                std::string("could not decode the ") + format_name + " (" + decoded.error + ")");
   }
-  return image;
+  return std::move(decoded.pixels);
 }
 
 }  // namespace
@@ -56,10 +45,11 @@ Pixels DecodedPixels(std::string_view encoded, const std::optional<RegionOfInter
     RejectField(image_index, kField,
                 std::string("truncated ") + format_name + " (the data ends before the image)");
   }
-  const cv::Mat image = Decode(encoded, format_name, image_index);
+  const Pixels decoded = Decode(encoded, format_name, image_index);
+  const cv::Mat& image = decoded.image;
   CheckImageSize(image.cols, image.rows, format_name, kField, image_index, config);
   const cv::Rect region = CheckedRegion(roi, image.cols, image.rows, image_index);
-  return {image(region), image.channels() == 1 ? ChannelOrder::kGray : ChannelOrder::kBgr};
+  return {image(region), decoded.order};
 }
 
 }  // namespace auroraedge::preprocessing

@@ -10,7 +10,7 @@
 namespace auroraedge::preprocessing {
 
 // Decodes a JPEG, PNG, BMP or TIFF (EXIF orientation not applied: pixels as
-// stored) to 8-bit grey or BGR, then crops it to the ROI. The byte and pixel
+// stored) to 8-bit grey or RGB, then crops it to the ROI. The byte and pixel
 // limits are checked, the latter from the header before decoding. Throws
 // PreprocessError.
 Pixels DecodedPixels(std::string_view encoded, const std::optional<RegionOfInterest>& roi,

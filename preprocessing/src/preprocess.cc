@@ -31,22 +31,25 @@ const char* SourceField(const ImageSource& image) {
   return image.raw ? "raw" : "encoded";
 }
 
-Pixels SourcePixels(const ImageSource& image, int image_index, const PreprocessConfig& config) {
-  if (!image.raw) return DecodedPixels(image.encoded, image.roi, image_index, config);
-  if (!image.encoded.empty()) {
+void CheckOneSource(const ImageSource& image, int image_index) {
+  if (image.raw && !image.encoded.empty()) {
     RejectField(image_index, "raw", "set together with encoded; send one or the other");
   }
+}
+
+Pixels SourcePixels(const ImageSource& image, int image_index, const PreprocessConfig& config) {
+  CheckOneSource(image, image_index);
+  if (!image.raw) return DecodedPixels(image.encoded, image.roi, image_index, config);
   return RawFramePixels(*image.raw, image.roi, image_index, config);
 }
 
-PatchGrid CheckedGrid(const cv::Mat& image, const ImageSource& source, int image_index,
+PatchGrid CheckedGrid(int rows, int cols, const ImageSource& source, int image_index,
                       const PreprocessConfig& config) {
-  const PatchGrid grid =
-      NaflexGrid(image.rows, image.cols, config.patch_size, config.max_num_patches);
+  const PatchGrid grid = NaflexGrid(rows, cols, config.patch_size, config.max_num_patches);
   const long long patches = static_cast<long long>(grid.rows) * grid.columns;
   if (patches > config.max_num_patches) {
     RejectField(image_index, SourceField(source),
-                "a " + std::to_string(image.cols) + " x " + std::to_string(image.rows) +
+                "a " + std::to_string(cols) + " x " + std::to_string(rows) +
                     " image is too elongated: it needs " + std::to_string(patches) +
                     " patches, more than max_num_patches (" +
                     std::to_string(config.max_num_patches) + ")");
@@ -60,7 +63,8 @@ PatchImage Preprocess(const ImageSource& image, int image_index, const Preproces
   CheckConfig(config);
   try {
     const Pixels source = SourcePixels(image, image_index, config);
-    const PatchGrid grid = CheckedGrid(source.image, image, image_index, config);
+    const PatchGrid grid =
+        CheckedGrid(source.image.rows, source.image.cols, image, image_index, config);
     const Pixels resized{ResizeForNaflex(source.image, grid.columns * config.patch_size,
                                          grid.rows * config.patch_size),
                          source.order};
@@ -71,6 +75,17 @@ PatchImage Preprocess(const ImageSource& image, int image_index, const Preproces
   } catch (const cv::Exception& e) {
     RejectField(image_index, SourceField(image), "could not be processed (" + e.err + ")");
   }
+}
+
+RawFramePlan PlanRawFrame(const ImageSource& image, int image_index,
+                          const PreprocessConfig& config) {
+  CheckConfig(config);
+  if (!image.raw) throw std::invalid_argument("PlanRawFrame needs a raw frame");
+  CheckOneSource(image, image_index);
+  const auto [stride, region] = CheckRawFrame(*image.raw, image.roi, image_index, config);
+  return {stride,
+          {region.x, region.y, region.width, region.height},
+          CheckedGrid(region.height, region.width, image, image_index, config)};
 }
 
 void CheckImageCount(int count, int max_images) {

@@ -26,7 +26,7 @@ pre::ImageSource Raw(int width, int height, pre::PixelFormat format, int stride,
   frame.height = height;
   frame.stride = stride;
   frame.format = format;
-  frame.data.assign(bytes, '\x40');
+  frame.data.assign(bytes, '\x01');  // 16-bit words of 257: within every format's depth
   return RawSource(std::move(frame));
 }
 
@@ -96,16 +96,18 @@ TEST_CASE("messages name the image index") {
 
 TEST_CASE("empty data is refused") {
   RequireRejected(EncodedSource(""), "images[0].encoded: empty");
-  RequireRejected(Raw(4, 4, pre::PixelFormat::kMono8, 0, 0),
-                  "images[0].raw.data: 0 bytes, expected 16 (stride 4 x height 4)");
+  RequireRejected(
+      Raw(4, 4, pre::PixelFormat::kMono8, 0, 0),
+      "images[0].raw.data: 0 bytes, expected 16 (4 rows of stride 4, the last may end after its 4 "
+      "bytes of pixels)");
 }
 
 TEST_CASE("unknown formats are refused") {
   RequireRejected(EncodedSource("GIF89a\x01\x00\x01\x00"),
                   "images[0].encoded: unknown image format (expected JPEG, PNG, BMP or TIFF)");
   RequireRejected(EncodedSource("P6\n2 2\n255\n............"), "unknown image format");
-  RequireRejected(Raw(4, 4, static_cast<pre::PixelFormat>(9), 0, 16),
-                  "images[0].raw.format: unknown pixel format 9");
+  RequireRejected(Raw(4, 4, static_cast<pre::PixelFormat>(99), 0, 16),
+                  "images[0].raw.format: unknown pixel format 99");
 }
 
 TEST_CASE("truncated encoded images are refused") {
@@ -188,20 +190,104 @@ TEST_CASE("zero or negative sizes are refused") {
                   "images[0].raw.height: -2 must be positive");
   RequireRejected(Raw(2, 8, pre::PixelFormat::kBayerRg8, 0, 16),
                   "images[0].raw.width: a BAYER_RG8 frame needs at least 3 x 3 pixels, got 2 x 8");
+  RequireRejected(Raw(8, 2, pre::PixelFormat::kBayerGb8, 0, 16),
+                  "images[0].raw.height: a BAYER_GB8 frame needs at least 3 x 3 pixels, got 8 x 2");
+  RequireRejected(Raw(2, 8, pre::PixelFormat::kBayerRg12, 0, 32),
+                  "images[0].raw.width: a BAYER_RG12 frame needs at least 3 x 3 pixels, got 2 x 8");
 }
 
 TEST_CASE("raw frames whose byte count does not match their layout are refused") {
   RequireRejected(Raw(640, 480, pre::PixelFormat::kRgb8, 0, 640 * 480 * 3 - 1),
-                  "images[0].raw.data: 921599 bytes, expected 921600 (stride 1920 x height 480)");
-  RequireRejected(Raw(640, 480, pre::PixelFormat::kMono8, 700, 640 * 480),
-                  "images[0].raw.data: 307200 bytes, expected 336000 (stride 700 x height 480)");
-  RequireRejected(Raw(10, 10, pre::PixelFormat::kBgr8, 0, 101),
-                  "images[0].raw.data: 101 bytes, expected 300 (stride 30 x height 10)");
+                  "images[0].raw.data: 921599 bytes, expected 921600 (480 rows of stride 1920, the "
+                  "last may end after its 1920 bytes of pixels)");
+  RequireRejected(Raw(10, 10, pre::PixelFormat::kBgr8, 0, 301),
+                  "images[0].raw.data: 301 bytes, expected 300 (10 rows of stride 30, the last may "
+                  "end after its 30 bytes of pixels)");
+  // Padded rows: from stride x (height - 1) + the last row's pixels up to
+  // stride x height.
+  RequireRejected(Raw(640, 480, pre::PixelFormat::kMono8, 700, 700 * 479 + 639),
+                  "images[0].raw.data: 335939 bytes, expected 335940 to 336000 (480 rows of stride "
+                  "700, the last may end after its 640 bytes of pixels)");
+  RequireRejected(Raw(640, 480, pre::PixelFormat::kMono8, 700, 700 * 480 + 1),
+                  "images[0].raw.data: 336001 bytes, expected 335940 to 336000 (480 rows of stride "
+                  "700, the last may end after its 640 bytes of pixels)");
+}
+
+TEST_CASE("a padded frame may end anywhere from its last pixel to its last row's padding") {
+  for (const size_t bytes : {size_t{700 * 479 + 640}, size_t{700 * 479 + 671}, size_t{700 * 480}}) {
+    CAPTURE(bytes);
+    CHECK_NOTHROW(Run(Raw(640, 480, pre::PixelFormat::kMono8, 700, bytes)));
+  }
+}
+
+TEST_CASE("packed frames whose byte count does not match the packed size are refused") {
+  // 16-bit words sent under a packed format, and the reverse.
+  RequireRejected(
+      Raw(640, 480, pre::PixelFormat::kMono12p, 0, 640 * 480 * 2),
+      "images[0].raw.data: 614400 bytes, expected 460800 (480 rows of stride 960, the last may "
+      "end after its 960 bytes of pixels)");
+  RequireRejected(
+      Raw(640, 480, pre::PixelFormat::kMono10p, 0, 640 * 480 * 2),
+      "images[0].raw.data: 614400 bytes, expected 384000 (480 rows of stride 800, the last may "
+      "end after its 800 bytes of pixels)");
+  RequireRejected(
+      Raw(640, 480, pre::PixelFormat::kMono12, 0, 960 * 480),
+      "images[0].raw.data: 460800 bytes, expected 614400 (480 rows of stride 1280, the last may "
+      "end after its 1280 bytes of pixels)");
+  RequireRejected(
+      Raw(64, 48, pre::PixelFormat::kBayerRg12, 0, 64 * 48),
+      "images[0].raw.data: 3072 bytes, expected 6144 (48 rows of stride 128, the last may "
+      "end after its 128 bytes of pixels)");
+}
+
+TEST_CASE("packed widths that split a packing group are refused") {
+  RequireRejected(Raw(641, 4, pre::PixelFormat::kMono12p, 0, 962 * 4),
+                  "images[0].raw.width: 641 is not a multiple of 2: MONO12P packs 2 pixels in 3 "
+                  "bytes and each row must hold whole groups");
+  for (int width : {1, 2, 3, 5, 6, 7, 642}) {
+    INFO(width);
+    RequireRejected(Raw(width, 4, pre::PixelFormat::kMono10p, 0, 4000),
+                    "images[0].raw.width: " + std::to_string(width) +
+                        " is not a multiple of 4: MONO10P packs 4 pixels in 5 bytes");
+  }
+  // Widths that unpacked formats take as they come.
+  REQUIRE_NOTHROW(Run(Raw(641, 4, pre::PixelFormat::kMono12, 0, 641 * 2 * 4)));
+  REQUIRE_NOTHROW(Run(Raw(3, 3, pre::PixelFormat::kBayerRg16, 0, 3 * 2 * 3)));
+}
+
+TEST_CASE("values above a format's bit depth are refused") {
+  pre::ImageSource source = Raw(8, 4, pre::PixelFormat::kMono12, 0, 8 * 2 * 4);
+  source.raw->data[2 * (8 * 2 + 5)] = '\x00';
+  source.raw->data[2 * (8 * 2 + 5) + 1] = '\x10';  // 0x1000 at (5, 2): a 13th bit
+  RequireRejected(source,
+                  "images[0].raw.data: MONO12 pixel (5, 2) holds 4096, above the 12-bit maximum "
+                  "4095 (values must be LSB-aligned in their 16-bit words)");
+  source.raw->format = pre::PixelFormat::kMono16;
+  REQUIRE_NOTHROW(Run(source));
+  source.raw->format = pre::PixelFormat::kBayerRg12;
+  RequireRejected(source, "images[0].raw.data: BAYER_RG12 pixel (5, 2) holds 4096");
+  // Outside the ROI the value is never read.
+  source.roi = pre::RegionOfInterest{0, 0, 2, 2};
+  REQUIRE_NOTHROW(Run(source));
+  source.raw->format = pre::PixelFormat::kMono10;
+  source.raw->data.assign(8 * 2 * 4, '\x00');
+  source.raw->data[1] = '\x04';  // 1024 at (0, 0)
+  RequireRejected(source, "images[0].raw.data: MONO10 pixel (0, 0) holds 1024, above the 10-bit");
 }
 
 TEST_CASE("a stride smaller than a row is refused") {
-  RequireRejected(Raw(640, 480, pre::PixelFormat::kRgb8, 100, 100 * 480),
-                  "images[0].raw.stride: 100 is smaller than a row (3 x 640 = 1920 bytes)");
+  RequireRejected(
+      Raw(640, 480, pre::PixelFormat::kRgb8, 100, 100 * 480),
+      "images[0].raw.stride: 100 is smaller than a row of 640 RGB8 pixels (1920 bytes)");
+  RequireRejected(Raw(640, 4, pre::PixelFormat::kMono12, 1279, 1279 * 4),
+                  "images[0].raw.stride: 1279 is smaller than a row of 640 MONO12 pixels (1280 "
+                  "bytes)");
+  RequireRejected(Raw(640, 4, pre::PixelFormat::kMono10p, 640, 640 * 4),
+                  "images[0].raw.stride: 640 is smaller than a row of 640 MONO10P pixels (800 "
+                  "bytes)");
+  RequireRejected(Raw(640, 4, pre::PixelFormat::kMono12p, 959, 959 * 4),
+                  "images[0].raw.stride: 959 is smaller than a row of 640 MONO12P pixels (960 "
+                  "bytes)");
   RequireRejected(Raw(64, 4, pre::PixelFormat::kMono8, -64, 256),
                   "images[0].raw.stride: -64 is negative (0 means rows are tightly packed)");
 }

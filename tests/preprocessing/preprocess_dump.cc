@@ -20,8 +20,10 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: auroraedge-preprocess-dump (--encoded FILE | --raw FILE --width W --height H\n"
-    "         --pixel-format MONO8|RGB8|BGR8|BAYER_RG8 [--stride S]) [--roi X,Y,W,H]\n"
-    "         [--patch-size P] [--max-num-patches N] [--mean R,G,B] [--std R,G,B] --out FILE.npy\n";
+    "         --pixel-format FORMAT [--stride S]) [--roi X,Y,W,H]\n"
+    "         [--patch-size P] [--max-num-patches N] [--mean R,G,B] [--std R,G,B] --out FILE.npy\n"
+    "FORMAT: MONO8 RGB8 BGR8 BAYER_RG8 BAYER_GR8 BAYER_GB8 BAYER_BG8 MONO10 MONO12 MONO16\n"
+    "        MONO10P MONO12P BAYER_RG12 BAYER_RG16\n";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -51,7 +53,17 @@ pre::PixelFormat ParsePixelFormat(const std::string& name) {
       {"MONO8", pre::PixelFormat::kMono8},
       {"RGB8", pre::PixelFormat::kRgb8},
       {"BGR8", pre::PixelFormat::kBgr8},
-      {"BAYER_RG8", pre::PixelFormat::kBayerRg8}};
+      {"BAYER_RG8", pre::PixelFormat::kBayerRg8},
+      {"BAYER_GR8", pre::PixelFormat::kBayerGr8},
+      {"BAYER_GB8", pre::PixelFormat::kBayerGb8},
+      {"BAYER_BG8", pre::PixelFormat::kBayerBg8},
+      {"MONO10", pre::PixelFormat::kMono10},
+      {"MONO12", pre::PixelFormat::kMono12},
+      {"MONO16", pre::PixelFormat::kMono16},
+      {"MONO10P", pre::PixelFormat::kMono10p},
+      {"MONO12P", pre::PixelFormat::kMono12p},
+      {"BAYER_RG12", pre::PixelFormat::kBayerRg12},
+      {"BAYER_RG16", pre::PixelFormat::kBayerRg16}};
   const auto found = kFormats.find(name);
   if (found == kFormats.end()) throw std::runtime_error("unknown --pixel-format " + name);
   return found->second;

@@ -97,6 +97,17 @@ TEST_CASE("RGB8, BGR8, MONO8 and padded strides describe the same pixels") {
                       Run(RawSource(ToRawFrame(grey_rgb, pre::PixelFormat::kRgb8))).patches) == 0);
 }
 
+TEST_CASE("a padded frame whose last row stops after its pixels gives the same patches") {
+  // The rule of RawFrame.data in inference.proto: height rows of stride
+  // bytes, the last one at least width x bytes-per-pixel long.
+  const cv::Mat rgb = GradientRgb(120, 90);
+  const int stride = 120 * 3 + 40;
+  const pre::PatchImage full = Run(RawSource(ToRawFrame(rgb, pre::PixelFormat::kRgb8, stride)));
+  pre::RawFrame shortened = ToRawFrame(rgb, pre::PixelFormat::kRgb8, stride);
+  shortened.data.resize(shortened.data.size() - 40);
+  CHECK(MaxDifference(Run(RawSource(shortened)).patches, full.patches) == 0);
+}
+
 TEST_CASE("the region of interest is cut before resizing") {
   const cv::Mat rgb = GradientRgb(400, 300);
   const cv::Rect region(37, 21, 150, 201);

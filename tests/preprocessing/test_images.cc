@@ -39,6 +39,43 @@ RawFrame ToRawFrame(const cv::Mat& image, PixelFormat format, int stride) {
   return frame;
 }
 
+RawFrame WideRawFrame(const cv::Mat& values, PixelFormat format, int bits, int stride) {
+  const size_t row_bits = static_cast<size_t>(values.cols) * bits;
+  if (values.type() != CV_16UC1 || row_bits % 8 != 0) {
+    throw std::invalid_argument("WideRawFrame: CV_16UC1 rows of whole bytes only");
+  }
+  const size_t row_bytes = row_bits / 8;
+  const size_t pitch = stride == 0 ? row_bytes : static_cast<size_t>(stride);
+  RawFrame frame;
+  frame.data.assign(pitch * values.rows, static_cast<char>(0xAB));
+  for (int y = 0; y < values.rows; ++y) {
+    std::string row(row_bytes, '\0');
+    for (size_t bit = 0; bit < row_bits; ++bit) {
+      const uint16_t value = values.at<uint16_t>(y, static_cast<int>(bit / bits));
+      if (value >> (bit % bits) & 1) row[bit / 8] = static_cast<char>(row[bit / 8] | 1 << bit % 8);
+    }
+    frame.data.replace(y * pitch, row_bytes, row);
+  }
+  frame.width = values.cols;
+  frame.height = values.rows;
+  frame.stride = stride;
+  frame.format = format;
+  return frame;
+}
+
+cv::Mat BayerMosaic(const cv::Mat& rgb, const std::string& pattern) {
+  std::vector<cv::Mat> planes;
+  cv::split(rgb, planes);
+  cv::Mat mosaic(rgb.rows, rgb.cols, planes[0].type());
+  for (int y = 0; y < rgb.rows; ++y) {
+    for (int x = 0; x < rgb.cols; ++x) {
+      const int channel = std::string("RGB").find(pattern[2 * (y % 2) + x % 2]);
+      planes[channel].row(y).col(x).copyTo(mosaic.row(y).col(x));
+    }
+  }
+  return mosaic;
+}
+
 std::string Encode(const cv::Mat& image, const std::string& extension) {
   cv::Mat bgr;
   if (image.channels() == 3) {

@@ -5,10 +5,32 @@
 
 namespace auroraedge::preprocessing {
 
-enum class PixelFormat { kMono8, kRgb8, kBgr8, kBayerRg8 };
+// Raw camera pixel layouts, named after GenICam's pixel format naming
+// convention (PFNC). Values wider than 8 bits are unsigned, in 16-bit
+// little-endian words (MONO10/12/16, BAYER_RG12/16) or bit-packed LSB first
+// (MONO10P: 4 pixels in 5 bytes, MONO12P: 2 pixels in 3 bytes). A Bayer
+// format names the colours of its first two pixels of the first row.
+// pixel_layout.h holds each format's bytes per row.
+enum class PixelFormat {
+  kMono8,
+  kRgb8,
+  kBgr8,
+  kBayerRg8,
+  kMono10,
+  kMono12,
+  kMono16,
+  kMono10p,
+  kMono12p,
+  kBayerRg12,
+  kBayerRg16,
+  kBayerGr8,
+  kBayerGb8,
+  kBayerBg8,
+};
 
 // A frame as an industrial camera delivers it: rows of `stride` bytes, of
-// which the first width * bytes-per-pixel carry pixels.
+// which the first carry the row's pixels (width x bytes-per-pixel, or
+// width x bits / 8 for a packed format).
 struct RawFrame {
   std::string data;
   int width = 0;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auroraedge/preprocessing/image_source.h"
+#include "auroraedge/preprocessing/naflex_size.h"
 #include "auroraedge/preprocessing/patches.h"
 
 namespace auroraedge::preprocessing {
@@ -31,6 +32,18 @@ class PreprocessError : public std::invalid_argument {
 // grid and returns the normalised patches. Thread-safe; throws
 // PreprocessError. `image_index` only serves the messages.
 PatchImage Preprocess(const ImageSource& image, int image_index, const PreprocessConfig& config);
+
+// What Preprocess() checks of a raw frame before it reads the pixels, for a
+// path that processes them elsewhere (preprocessing/torch, on a device): the
+// layout (sizes, stride, byte count, pixel limit), the ROI and the patch grid,
+// with the same PreprocessError messages.
+struct RawFramePlan {
+  int64_t stride = 0;       // bytes per row
+  RegionOfInterest region;  // the ROI, or the whole frame
+  PatchGrid grid;           // the naflex grid the region is resized to
+};
+RawFramePlan PlanRawFrame(const ImageSource& image, int image_index,
+                          const PreprocessConfig& config);
 
 // Refuses a request with more than max_images images; throws PreprocessError
 // ("images: 5 images, more than the 4 allowed per request").
