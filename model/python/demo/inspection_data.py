@@ -24,10 +24,12 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "preprocessing", "python"))
 sys.path.insert(0, DEMO_DIR)
 import naflex_reference  # noqa: E402
 import synthetic_parts  # noqa: E402
+from camera_views import View, render_view  # noqa: E402
 from inspection_task import LOCATIONS, PartTruth  # noqa: E402
 
 GENERATOR_SOURCES = ("synthetic_parts.py", "defects.py", "part_geometry.py", "inspection_task.py",
-                     "inspection_data.py")
+                     "inspection_data.py", "camera_views.py",
+                     os.path.join("..", "finetuning", "line_conditions.py"))
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,11 @@ def patch_locations(locations: np.ndarray, grid_h: int, grid_w: int) -> np.ndarr
     return np.where(placed, on_part.argmax(axis=1), IGNORED).astype(np.uint8)
 
 
-def _prepare(job: Tuple[int, int, Preprocessing]) -> Tuple[np.ndarray, PartTruth, np.ndarray,
-                                                          np.ndarray, np.ndarray]:
-    seed, index, prep = job
-    image, truth, labels, locations = synthetic_parts.render_with_labels(
-        np.random.default_rng([seed, index]))
-    pixels = naflex_reference.to_rgb_array(image)
+def _prepare(job: Tuple[int, int, Preprocessing, View]) -> Tuple[np.ndarray, PartTruth,
+                                                                np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    seed, index, prep, view = job
+    pixels, truth, labels, locations = render_view(seed, index, view)
     grid_h, grid_w = naflex_reference.naflex_grid(pixels.shape[0], pixels.shape[1],
                                                   prep.patch_size, prep.max_num_patches)
     resized = naflex_reference.resize(pixels, grid_h * prep.patch_size, grid_w * prep.patch_size)
@@ -126,10 +127,12 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def build_set(split: str, count: int, prep: Preprocessing, workers: int = 2) -> InspectionSet:
-    """Images 0..count-1 of the split's seed (synthetic_parts.generate order)."""
+def build_set(split: str, count: int, prep: Preprocessing, workers: int = 2,
+              view: View = None) -> InspectionSet:
+    """Images 0..count-1 of the split's seed (synthetic_parts.generate order),
+    seen in `view` (camera_views.render_view)."""
     seed = synthetic_parts.split_seed(split)
-    jobs = [(seed, index, prep) for index in range(count)]
+    jobs = [(seed, index, prep, view) for index in range(count)]
     if workers > 1:
         with Pool(workers) as pool:
             prepared = pool.map(_prepare, jobs, chunksize=64)
@@ -140,14 +143,15 @@ def build_set(split: str, count: int, prep: Preprocessing, workers: int = 2) -> 
 
 
 def load_or_build(cache_dir: str, split: str, count: int, prep: Preprocessing,
-                  workers: int = 2) -> InspectionSet:
+                  workers: int = 2, view: View = None) -> InspectionSet:
     """build_set, cached in cache_dir under a key of the arguments and the generator's code."""
-    key = f"{split}-{count}-{prep.patch_size}-{prep.max_num_patches}-{generator_fingerprint()}"
+    key = (f"{split}-{view or 'clean'}-{count}-{prep.patch_size}-{prep.max_num_patches}-"
+           f"{generator_fingerprint()}")
     path = os.path.join(cache_dir, f"inspection-{key}.pkl")
     if os.path.isfile(path):
         with open(path, "rb") as f:
             return pickle.load(f)
-    data = build_set(split, count, prep, workers)
+    data = build_set(split, count, prep, workers, view)
     os.makedirs(cache_dir, exist_ok=True)
     with open(path + ".tmp", "wb") as f:
         pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)

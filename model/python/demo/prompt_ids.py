@@ -34,9 +34,16 @@ class BpeEncoder:
             tuple(merge.split(" ")): rank for rank, merge in enumerate(data["model"]["merges"])}
         self.special = {t["content"]: t["id"] for t in data["added_tokens"]}
         self.byte_map = dict(bytes_to_unicode())
+        self.symbol_of = {i: symbol for symbol, i in self.vocab.items()}
+        self.byte_of = {char: byte for byte, char in self.byte_map.items()}
 
     def special_id(self, content: str) -> int:
         return self.special[content]
+
+    def decode(self, ids: List[int]) -> str:
+        """The text of plain (not special) token ids."""
+        data = bytes(self.byte_of[c] for i in ids for c in self.symbol_of[i])
+        return data.decode("utf-8", errors="replace")
 
     def encode(self, text: str) -> List[int]:
         ids: List[int] = []

@@ -5,10 +5,11 @@ Every image of a batch is asked the same number of questions, in consecutive
 rows, so that SharedImageModel encodes each image once for all its questions.
 """
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -18,7 +19,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from auroraedge.reference import AuroraEdgeV  # noqa: E402
 from inspection_task import QUESTION_TYPES, QUESTIONS, PartTruth, answer  # noqa: E402
 from prompt_ids import ChatPrompt  # noqa: E402
-
 
 
 class SharedImageModel(AuroraEdgeV):
@@ -44,19 +44,34 @@ class QuestionBatch:
     question_types: List[str]     # per row
     questions_per_image: int
 
+    def to(self, device: torch.device) -> "QuestionBatch":
+        return dataclasses.replace(self, input_ids=self.input_ids.to(device),
+                                   attention_mask=self.attention_mask.to(device),
+                                   targets=self.targets.to(device))
+
 
 def build_batch(chat: ChatPrompt, truths: Sequence[PartTruth], pad_id: int,
                 question_types: Optional[List[List[str]]] = None) -> QuestionBatch:
     """Rows for each image's question types (default: every type)."""
     if question_types is None:
         question_types = [QUESTION_TYPES] * len(truths)
-    rows, types, answer_starts = [], [], []
+    pairs, types = [], []
     for truth, asked in zip(truths, question_types):
         for question_type in asked:
-            prompt = chat.prompt(QUESTIONS[question_type])
-            rows.append(prompt + chat.answer(answer(truth, question_type)))
-            answer_starts.append(len(prompt))
+            pairs.append((QUESTIONS[question_type], answer(truth, question_type)))
             types.append(question_type)
+    return pair_batch(chat, pairs, pad_id, types, len(question_types[0]))
+
+
+def pair_batch(chat: ChatPrompt, pairs: Sequence[Tuple[str, str]], pad_id: int,
+               kinds: List[str], questions_per_image: int = 1) -> QuestionBatch:
+    """Rows of (question, answer) text pairs; kinds names each row's kind of
+    question (for accuracy per kind)."""
+    rows, answer_starts = [], []
+    for question, reply in pairs:
+        prompt = chat.prompt(question)
+        rows.append(prompt + chat.answer(reply))
+        answer_starts.append(len(prompt))
     length = max(len(r) for r in rows)
     input_ids = torch.full((len(rows), length), pad_id, dtype=torch.long)
     attention_mask = torch.zeros(len(rows), length, dtype=torch.long)
@@ -66,7 +81,7 @@ def build_batch(chat: ChatPrompt, truths: Sequence[PartTruth], pad_id: int,
         attention_mask[i, :len(row)] = 1
         # The logits at position t predict token t + 1.
         targets[i, start - 1:len(row) - 1] = torch.tensor(row[start:])
-    return QuestionBatch(input_ids, attention_mask, targets, types, len(question_types[0]))
+    return QuestionBatch(input_ids, attention_mask, targets, list(kinds), questions_per_image)
 
 
 def forward(model: SharedImageModel, batch: QuestionBatch, patches: torch.Tensor,

@@ -4,6 +4,12 @@ Each image shows one part (plate, washer, bracket or gear) in one of several
 colours, with drilled holes, on a conveyor-like background under uneven light,
 slightly rotated, blurred and noisy. Most parts carry one defect (scratch,
 dent, crack, missing hole, burr) in a known location; the rest are OK.
+Parts come in two drawing styles (STYLES): machined metal (shading,
+brushed streaks, chamfered holes, a bright gouge for a scratch, a scribed
+circle round a missing hole, a ribbed belt, a cast shadow) and flat (one
+flat colour, plain holes, a dark line for a scratch, a bare punch mark, a
+plain background), so that the model learns what a defect is rather than
+one way of drawing it.
 
 The same seed always gives the same images, so train, validation and test sets
 are just different seeds (see SPLIT_SEEDS). Nothing is downloaded.
@@ -31,6 +37,7 @@ from part_geometry import (EDGE_BOXES, HOLE_PATTERNS, HOLE_RADIUS, HOLE_SLOTS,  
 
 SPLIT_SEEDS = {"train": 1000, "validation": 2000, "test": 3000}
 OK_SHARE = 0.25
+STYLES = ("machined", "flat")
 
 PART_COLOURS = {
     "silver": (172, 174, 178), "gold": (196, 162, 72), "copper": (186, 104, 62),
@@ -80,8 +87,10 @@ def part_size(rng: np.random.Generator, shape: str, canvas: Tuple[int, int]) -> 
     return int(width), int(height)
 
 
-def part_surface(rng: np.random.Generator, colour: str, shape: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
-    """Metal in the part's colour: a shading gradient and brushed streaks."""
+def part_surface(rng: np.random.Generator, colour: str, shape: Tuple[int, int],
+                 flat: bool) -> Tuple[np.ndarray, np.ndarray]:
+    """Metal in the part's colour: a shading gradient and brushed streaks, or
+    (flat) one colour."""
     base = jitter_colour(rng, PART_COLOURS[colour], 0.08)
     height, width = shape
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -89,6 +98,8 @@ def part_surface(rng: np.random.Generator, colour: str, shape: Tuple[int, int]) 
     ramp = (xx * math.cos(angle) + yy * math.sin(angle)) / max(height, width)
     shade = 1.0 + rng.uniform(0.1, 0.25) * (ramp - ramp.mean())
     streaks = np.repeat(rng.normal(0, 1, (height, 1)), width, axis=1) * rng.uniform(2, 6)
+    if flat:  # drawn after the same draws, so that a seed gives the same part in both styles
+        return np.broadcast_to(base, (height, width, 3)).astype(np.float32), base
     rgb = base[None, None, :] * shade[..., None] + streaks[..., None]
     return np.clip(rgb, 0, 255).astype(np.float32), base
 
@@ -107,11 +118,11 @@ def damage_location(damaged: np.ndarray, frame: PartFrame) -> Optional[str]:
 
 def draw_surface_defect(rng: np.random.Generator, defect: str, rgb: np.ndarray, alpha: np.ndarray,
                         base: np.ndarray, frame: PartFrame,
-                        sites: Optional[np.ndarray]) -> Optional[str]:
+                        sites: Optional[np.ndarray], flat: bool) -> Optional[str]:
     """Draws `defect` where it has room and an unambiguous location (rgb and
-    alpha in place; a burr from `sites`); its location, or None when the
-    part has no such room."""
-    drawer = surface_drawer(defect, sites)
+    alpha in place; a burr from `sites`; flat: in the flat style); its
+    location, or None when the part has no such room."""
+    drawer = surface_drawer(defect, sites, flat)
     undamaged_rgb, undamaged_alpha = rgb.copy(), alpha.copy()
     for candidate in rng.permutation(LOCATIONS):
         u0, v0, u1, v1 = (EDGE_BOXES if defect == "burr" else LOCATION_BOXES)[candidate]
@@ -131,8 +142,9 @@ def damage_mask(rgb: np.ndarray, undamaged: np.ndarray, alpha: np.ndarray) -> np
 
 
 def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[str, ...],
-              defect: str, frame: PartFrame) -> Optional[Tuple[Image.Image, Image.Image,
-                                                               Image.Image, int, str]]:
+              defect: str, frame: PartFrame,
+              style: str = "machined") -> Optional[Tuple[Image.Image, Image.Image,
+                                                         Image.Image, int, str]]:
     """The part layer (RGBA), its label layer (PIXEL_LABELS), its location
     layer (1 + LOCATIONS index on the part, 0 off it), its hole count and the
     defect location; None when the defect found no room on this part (the
@@ -140,7 +152,8 @@ def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[
     layer_w, layer_h = frame.layer_size
     outline = Image.new("L", (layer_w, layer_h), 0)
     draw_outline(ImageDraw.Draw(outline), shape, frame, teeth=int(rng.integers(10, 19)))
-    rgb, base = part_surface(rng, colour, (layer_h, layer_w))
+    flat = style == "flat"
+    rgb, base = part_surface(rng, colour, (layer_h, layer_w), flat)
 
     drilled = list(pattern)
     location = NO_DEFECT
@@ -156,7 +169,8 @@ def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[
         rc = r + max(1.5, 0.015 * frame.size)
         ImageDraw.Draw(chamfers).ellipse((cx - rc, cy - rc, cx + rc, cy + rc), fill=255)
     chamfer = (np.asarray(chamfers, np.float32) - np.asarray(holes, np.float32)) / 255.0
-    rgb *= 1.0 - 0.35 * chamfer[..., None]
+    if not flat:
+        rgb *= 1.0 - 0.35 * chamfer[..., None]
     alpha = (np.asarray(outline, np.float32) - np.asarray(holes, np.float32)).clip(0, 255) / 255.0
 
     # Only what the defect changes is labelled as the defect (not the chamfers).
@@ -164,12 +178,12 @@ def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[
     if defect == "missing hole":
         centre = frame.to_px(*HOLE_SLOTS[shape][location])
         draw_punch_mark(rgb, base, centre, hole_radius_px(shape, location, frame),
-                        0.45 * HOLE_RADIUS[shape] * frame.size)
+                        0.45 * HOLE_RADIUS[shape] * frame.size, scribe=not flat)
     elif defect != NO_DEFECT:
         sites = (burr_sites(np.asarray(outline) > 127, np.asarray(holes) > 127, frame.size,
                             frame.centre_distance() if shape == "gear" else None)
                  if defect == "burr" else None)
-        location = draw_surface_defect(rng, defect, rgb, alpha, base, frame, sites)
+        location = draw_surface_defect(rng, defect, rgb, alpha, base, frame, sites, flat)
         if location is None:
             return None
 
@@ -184,12 +198,15 @@ def draw_part(rng: np.random.Generator, shape: str, colour: str, pattern: Tuple[
             Image.fromarray(locations, "L"), len(drilled), location)
 
 
-def background(rng: np.random.Generator, canvas: Tuple[int, int], part_colour: str) -> np.ndarray:
-    """A conveyor or fixture surface that contrasts with the part."""
+def background(rng: np.random.Generator, canvas: Tuple[int, int], part_colour: str,
+               flat: bool = False) -> np.ndarray:
+    """A conveyor or fixture surface that contrasts with the part (flat: one colour)."""
     part_lum = luminance(PART_COLOURS[part_colour])
     choices = [bg for bg in BACKGROUNDS if abs(luminance(bg) - part_lum) >= MIN_CONTRAST]
     base = jitter_colour(rng, choices[rng.integers(len(choices))], 0.1)
     width, height = canvas
+    if flat:
+        return np.broadcast_to(base, (height, width, 3)).astype(np.float32)
     texture = rng.normal(0, rng.uniform(2, 8), (height, width, 1))
     if rng.random() < 0.5:  # belt ribs across the image
         period = rng.uniform(6, 18)
@@ -209,17 +226,28 @@ def lighting(rng: np.random.Generator, canvas: Tuple[int, int]) -> np.ndarray:
     return (gain * vignette * rng.uniform(0.85, 1.1))[..., None]
 
 
-def render(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth]:
+def render(rng: np.random.Generator, scene_margin: float = 0.0,
+           style: str = "machined") -> Tuple[Image.Image, PartTruth]:
     """One camera image and what is in it."""
-    image, truth, _, _ = render_with_labels(rng)
+    image, truth, _, _ = render_with_labels(rng, scene_margin, style)
     return image, truth
 
 
-def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth, np.ndarray,
-                                                           np.ndarray]:
+def render_with_labels(rng: np.random.Generator, scene_margin: float = 0.0,
+                       style: str = "machined") -> Tuple[Image.Image, PartTruth, np.ndarray,
+                                                         np.ndarray]:
     """render() plus training's dense auxiliary targets: what each pixel shows
     (uint8 [H, W] indices into PIXEL_LABELS) and where on the part it lies
-    (uint8 [H, W]: 1 + LOCATIONS index on the part, 0 off it)."""
+    (uint8 [H, W]: 1 + LOCATIONS index on the part, 0 off it).
+
+    scene_margin: a looser region of interest: the frame grown by this share
+    of its width and height on every side, showing more of the same scene
+    (the same part; its place in the inner frame is drawn after the larger
+    floor, so it may differ from scene_margin 0's). style: one of STYLES; the same seed draws the
+    same part in either."""
+    if style not in STYLES:
+        raise ValueError(f"style: unknown '{style}', expected one of {STYLES}")
+    flat = style == "flat"
     defect = sample_defect(rng)
     while True:
         shape, colour, pattern = sample_part(rng, defect)
@@ -229,7 +257,7 @@ def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth
                   else (int(long_side * aspect), long_side))
         width, height = part_size(rng, shape, canvas)
         frame = PartFrame(width, height, margin=int(0.1 * min(width, height)) + 4)
-        drawn = draw_part(rng, shape, colour, pattern, defect, frame)
+        drawn = draw_part(rng, shape, colour, pattern, defect, frame, style)
         if drawn is not None:
             break
     layer, label_layer, location_layer, holes, location = drawn
@@ -238,11 +266,14 @@ def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth
     label_layer = label_layer.rotate(angle, resample=Image.NEAREST, expand=True)
     location_layer = location_layer.rotate(angle, resample=Image.NEAREST, expand=True)
 
-    scene = background(rng, canvas, colour)
-    free_x = max(canvas[0] - layer.width, 0)
-    free_y = max(canvas[1] - layer.height, 0)
-    x = int(rng.integers(0, free_x + 1)) - max(layer.width - canvas[0], 0) // 2
-    y = int(rng.integers(0, free_y + 1)) - max(layer.height - canvas[1], 0) // 2
+    inner = canvas
+    grow_x, grow_y = (int(round(scene_margin * side)) for side in inner)
+    canvas = (inner[0] + 2 * grow_x, inner[1] + 2 * grow_y)
+    scene = background(rng, canvas, colour, flat)
+    free_x = max(inner[0] - layer.width, 0)
+    free_y = max(inner[1] - layer.height, 0)
+    x = grow_x + int(rng.integers(0, free_x + 1)) - max(layer.width - inner[0], 0) // 2
+    y = grow_y + int(rng.integers(0, free_y + 1)) - max(layer.height - inner[1], 0) // 2
 
     part = Image.new("RGBA", canvas, (0, 0, 0, 0))
     part.paste(layer, (x, y))
@@ -255,7 +286,8 @@ def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth
     offset = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
     shadow_alpha = np.asarray(shadow.transform(canvas, Image.AFFINE, (1, 0, -offset[0], 0, 1, -offset[1])),
                               np.float32) / 255.0
-    scene *= 1.0 - 0.45 * shadow_alpha[..., None]
+    if not flat:
+        scene *= 1.0 - 0.45 * shadow_alpha[..., None]
     part_rgb = np.asarray(part.convert("RGB"), np.float32)
     scene = scene * (1 - part_alpha[..., None]) + part_rgb * part_alpha[..., None]
 
@@ -268,10 +300,11 @@ def render_with_labels(rng: np.random.Generator) -> Tuple[Image.Image, PartTruth
             np.asarray(locations))
 
 
-def generate(seed: int, count: int) -> Iterator[Tuple[Image.Image, PartTruth]]:
+def generate(seed: int, count: int, scene_margin: float = 0.0,
+             style: str = "machined") -> Iterator[Tuple[Image.Image, PartTruth]]:
     """`count` images from one seed; image i depends only on (seed, i)."""
     for index in range(count):
-        yield render(np.random.default_rng([seed, index]))
+        yield render(np.random.default_rng([seed, index]), scene_margin, style)
 
 
 def split_seed(split: str) -> int:

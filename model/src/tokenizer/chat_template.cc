@@ -1,6 +1,8 @@
 #include "auroraedge/model/chat_template.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace auroraedge::model {
 namespace {
@@ -27,7 +29,8 @@ ChatTemplate::ChatTemplate(const Tokenizer& tokenizer, int visual_tokens_per_ima
   const auto text = [&](const char* words) { return tokenizer.Encode(words, false); };
   system_start_ = Join({{im_start}, text("system\n")});
   user_start_ = Join({{im_start}, text("user\n")});
-  turn_end_ = Join({{im_end_}, text("\n")});
+  newline_ = text("\n");
+  turn_end_ = Join({{im_end_}, newline_});
   assistant_start_ = Join({{im_start}, text("assistant\n")});
   image_run_ = Join({{vision_start_},
                      std::vector<int32_t>(static_cast<size_t>(visual_tokens_per_image), image_pad_),
@@ -48,8 +51,26 @@ std::vector<int32_t> ChatTemplate::Build(const ChatPrompt& prompt) const {
     append(tokenizer_->Encode(prompt.system, /*allow_special=*/false, "system_prompt"));
     append(turn_end_);
   }
+  const std::vector<ImageRole>& roles = prompt.image_roles;
+  if (!roles.empty() && static_cast<int>(roles.size()) != prompt.num_images) {
+    throw std::invalid_argument("image_roles: " + std::to_string(roles.size()) + " roles for " +
+                                std::to_string(prompt.num_images) + " images");
+  }
+  const bool captioned =
+      std::find(roles.begin(), roles.end(), ImageRole::kReference) != roles.end();
   append(user_start_);
-  for (int image = 0; image < prompt.num_images; ++image) append(image_run_);
+  int references = 0;
+  int tests = 0;
+  for (int image = 0; image < prompt.num_images; ++image) {
+    if (captioned) {
+      const std::string caption = roles[image] == ImageRole::kReference
+                                      ? "Reference image " + std::to_string(++references)
+                                      : "Test image " + std::to_string(++tests);
+      append(tokenizer_->Encode(caption + ":\n", /*allow_special=*/false));
+    }
+    append(image_run_);
+    if (captioned) append(newline_);
+  }
   append(tokenizer_->Encode(prompt.user, /*allow_special=*/false, "prompt"));
   append(turn_end_);
   append(assistant_start_);

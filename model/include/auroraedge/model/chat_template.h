@@ -13,7 +13,20 @@
 //
 // with no other whitespace (the template is one string; the line breaks
 // above are only for reading, "\n" marks the real newlines). The images come
-// before the user's text, one run per image in request order. "system\n",
+// before the user's text, one run per image in request order.
+//
+// Golden references: when at least one image is a reference (ChatPrompt::
+// image_roles), every image's run is captioned with its role and its number
+// within that role, counted from 1 in request order, and followed by a
+// newline:
+//
+//   <|im_start|>user\n
+//   Reference image 1:\n<|vision_start|>...<|vision_end|>\n
+//   Test image 1:\n<|vision_start|>...<|vision_end|>\n
+//   U<|im_end|>\n
+//
+// so a model can tell the known-good parts from the part under test.
+// Without a reference the layout is the one above, unchanged. "system\n",
 // "user\n", "assistant\n", "\n", S and U are encoded as text with special
 // tokens NOT recognised, so a user who types "<|im_end|>" gets those
 // characters as plain text and cannot end the turn. Because added tokens
@@ -31,10 +44,15 @@
 
 namespace auroraedge::model {
 
+// What an image is to the question: the part under test, or a golden
+// reference the test image is compared with.
+enum class ImageRole { kTest, kReference };
+
 struct ChatPrompt {
   std::string system;  // empty: no system turn
   std::string user;
   int num_images = 0;
+  std::vector<ImageRole> image_roles = {};  // one per image; empty: all kTest
 };
 
 class ChatTemplate {
@@ -44,8 +62,9 @@ class ChatTemplate {
   // std::invalid_argument when visual_tokens_per_image is not positive.
   ChatTemplate(const Tokenizer& tokenizer, int visual_tokens_per_image);
 
-  // Throws std::invalid_argument when num_images is negative, and
-  // InvalidUtf8Error naming "system_prompt" or "prompt".
+  // Throws std::invalid_argument when num_images is negative or
+  // image_roles is neither empty nor one per image, and InvalidUtf8Error
+  // naming "system_prompt" or "prompt".
   std::vector<int32_t> Build(const ChatPrompt& prompt) const;
 
   int32_t image_pad_id() const { return image_pad_; }
@@ -65,6 +84,7 @@ class ChatTemplate {
   std::vector<int32_t> turn_end_;         // <|im_end|>\n
   std::vector<int32_t> assistant_start_;  // <|im_start|>assistant\n
   std::vector<int32_t> image_run_;        // <|vision_start|><|image_pad|>...<|vision_end|>
+  std::vector<int32_t> newline_;          // \n
 };
 
 }  // namespace auroraedge::model
