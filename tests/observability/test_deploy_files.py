@@ -1,6 +1,7 @@
 """The deployment files agree with each other and with the server: ports,
-probe targets, mounted paths, and option names (through auroraedge-server
---help when CTest names the binary)."""
+probe targets, mounted paths, the load balancer's upstream and body limit,
+the image's user, and option names (through auroraedge-server --help when
+CTest names the binary). tests/deploy runs and validates them."""
 
 import json
 import os
@@ -55,39 +56,87 @@ def test_k8s_ports_probes_and_config_agree():
         assert container[probe]["grpc"]["port"] == ports["grpc"], probe
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     assert int(annotations["prometheus.io/port"]) == ports["metrics"]
-    # The grace period covers the drain.
+    # The grace period covers the preStop pause and the drain.
     grace = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
-    assert grace * 1000 > config["drain_timeout_ms"]
+    pause = int(container["lifecycle"]["preStop"]["exec"]["command"][1])
+    assert grace * 1000 > pause * 1000 + config["drain_timeout_ms"]
+
+
+def lb_container():
+    deployment = k8s_objects()[("Deployment", "auroraedge-lb")]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return deployment, container
 
 
 def test_k8s_services_and_monitor_name_container_ports():
     objects = k8s_objects()
-    _, container = server_container()
-    names = {p["name"] for p in container["ports"]}
-    for name in ("auroraedge", "auroraedge-pods"):
-        for port in objects[("Service", name)]["spec"]["ports"]:
-            assert port["targetPort"] in names, (name, port)
+    for service, (_, container) in (("auroraedge", server_container()),
+                                    ("auroraedge-lb", lb_container())):
+        names = {p["name"] for p in container["ports"]}
+        for port in objects[("Service", service)]["spec"]["ports"]:
+            assert port["targetPort"] in names, (service, port)
+    names = {p["name"] for p in server_container()[1]["ports"]}
     for endpoint in objects[("PodMonitor", "auroraedge")]["spec"]["podMetricsEndpoints"]:
         assert endpoint["port"] in names
 
 
-def test_envoy_targets_the_headless_service():
-    envoy = yaml.safe_load((DEPLOY / "envoy" / "envoy.yaml").read_text())
-    (cluster,) = envoy["static_resources"]["clusters"]
-    (endpoint,) = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
-    address = endpoint["endpoint"]["address"]["socket_address"]
-    headless = k8s_objects()[("Service", "auroraedge-pods")]
-    assert headless["spec"]["clusterIP"] == "None"
-    assert address["address"] == headless["metadata"]["name"]
-    assert address["port_value"] == headless["spec"]["ports"][0]["port"]
-    assert "grpc_health_check" in cluster["health_checks"][0]
+def nginx_directive(text, name):
+    (value,) = re.findall(rf"^\s*{name}\s+([^;]+);", text, re.MULTILINE)
+    return value
 
 
-def test_compose_mounts_and_builds_existing_files():
+def test_load_balancer_runs_the_nginx_config_against_the_service():
+    nginx_conf = (DEPLOY / "nginx" / "nginx.conf").read_text()
+    deployment, container = lb_container()
+    command = container["command"]
+    config_dir = os.path.dirname(command[command.index("-c") + 1])
+    prefix = command[command.index("-p") + 1]
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    mounts = {m["mountPath"].rstrip("/"): volumes[m["name"]] for m in container["volumeMounts"]}
+    # The configuration from the ConfigMap (made from deploy/nginx), the pid
+    # and temporary files in a writable volume under a read-only root.
+    assert mounts[config_dir]["configMap"]["name"] == "auroraedge-lb"
+    assert "emptyDir" in mounts[prefix.rstrip("/")]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert "include upstream.conf;" in nginx_conf
+    listen = int(nginx_directive(nginx_conf, "listen").split()[0])
+    assert {p["containerPort"] for p in container["ports"]} == {listen}
+    # The Kubernetes upstream is the auroraedge Service's gRPC port.
+    upstream = (DEPLOY / "nginx" / "upstream-kubernetes.conf").read_text()
+    ((host, port),) = re.findall(r"^server (\S+):(\d+) ", upstream, re.MULTILINE)
+    service = k8s_objects()[("Service", host)]
+    assert int(port) in [p["port"] for p in service["spec"]["ports"] if p["name"] == "grpc"]
+
+
+def test_the_nginx_body_limit_lets_through_what_the_server_accepts():
+    nginx_conf = (DEPLOY / "nginx" / "nginx.conf").read_text()
+    size = nginx_directive(nginx_conf, "client_max_body_size")
+    body_limit = int(size.rstrip("mk")) << {"m": 20, "k": 10}.get(size[-1], 0)
+    config = json.loads(k8s_objects()[("ConfigMap", "auroraedge-config")]["data"]["config.json"])
+    # One gRPC message plus its 5-byte frame header.
+    assert body_limit >= config["max_request_bytes"] + 5
+
+
+def test_the_pods_run_as_the_images_user_on_a_read_only_root():
+    users = {re.findall(r"^USER (\d+):(\d+)$", (DOCKER / name).read_text(), re.MULTILINE)[0]
+             for name in ("Dockerfile.cpu", "Dockerfile.cuda")}
+    ((uid, gid),) = users
+    deployment, container = server_container()
+    pod = deployment["spec"]["template"]["spec"]["securityContext"]
+    assert pod["runAsNonRoot"] is True
+    assert (str(pod["runAsUser"]), str(pod["runAsGroup"])) == (uid, gid)
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["image"].endswith("auroraedge-serve:cpu")
+
+
+def test_compose_runs_the_built_image_and_mounts_existing_files():
     compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
     services = compose["services"]
-    build = services["auroraedge"]["build"]
-    assert (DOCKER / build["context"] / build["dockerfile"]).is_file()
+    build_script = (DOCKER / "build_cpu_image.sh").read_text()
+    (default_tag,) = re.findall(r"AURORAEDGE_IMAGE_TAG:-([^}]+)}", build_script)
+    assert services["auroraedge"]["image"] == default_tag
+    assert services["auroraedge"]["read_only"] is True
     for service in services.values():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
