@@ -27,7 +27,7 @@ std::vector<GenerationRequest> MixedRequests() {
   return requests;
 }
 
-std::vector<Outcome> RunTogether(InferenceEngine& engine, std::vector<GenerationRequest> requests) {
+std::vector<Outcome> RunTogether(ServingFrontEnd& engine, std::vector<GenerationRequest> requests) {
   std::vector<std::shared_ptr<RecordingStream>> streams;
   for (GenerationRequest& request : requests) {
     streams.push_back(std::make_shared<RecordingStream>());
@@ -59,7 +59,7 @@ TEST_CASE("Engine loop: greedy output alone equals the output inside a batch of 
   auto observer = std::make_shared<StepObserver>();
   ServingOptions options = TestOptions();
   options.scheduling.max_prefill_tokens_per_step = 64;  // long prompts span several steps
-  auto engine = InferenceEngine::Start(options, observer);
+  auto engine = ServingFrontEnd::Start(options, observer);
 
   std::vector<Outcome> alone;
   for (GenerationRequest& request : MixedRequests()) alone.push_back(Run(*engine, request));
@@ -73,7 +73,7 @@ TEST_CASE("Engine loop: greedy output alone equals the output inside a batch of 
 }
 
 TEST_CASE("Engine loop: seeded sampling gives the same tokens whatever else is in the batch") {
-  auto engine = InferenceEngine::Start(TestOptions(), nullptr);
+  auto engine = ServingFrontEnd::Start(TestOptions(), nullptr);
   const auto sampled = [](const std::string& id, uint64_t seed) {
     GenerationRequest request = TextRequest(id, "Describe the defect on the part.", 24);
     request.sampling.temperature = 1.0f;

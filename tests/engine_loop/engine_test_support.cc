@@ -51,6 +51,31 @@ void StepObserver::SetHook(StepHook hook) {
   steps_ = 0;
 }
 
+void StepObserver::SetStageHook(StageHook hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stage_hook_ = std::move(hook);
+}
+
+void StepObserver::OnStage(const std::string& request_id, RequestStage stage) {
+  StageHook hook;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hook = stage_hook_;
+  }
+  if (hook) hook(request_id, stage);
+}
+
+void StepObserver::OnImageFeatureLookups(int hits, int misses, int64_t cached_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  image_hits_ += hits;
+  image_misses_ += misses;
+}
+
+std::pair<int, int> StepObserver::image_lookups() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {image_hits_, image_misses_};
+}
+
 int StepObserver::max_decode_batch() const {
   std::lock_guard<std::mutex> lock(mu_);
   return max_decode_batch_;
@@ -78,12 +103,37 @@ std::vector<RequestRecord> StepObserver::finished() const {
   return finished_;
 }
 
+void RecordingReceiver::OnResult(const InspectionResult& result) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++outcome_.ends;
+    outcome_.result = result;
+  }
+  ended_.notify_all();
+}
+
+void RecordingReceiver::OnError(const Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++outcome_.ends;
+    outcome_.error = status;
+  }
+  ended_.notify_all();
+}
+
+InspectionOutcome RecordingReceiver::Wait(std::chrono::seconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const bool ended = ended_.wait_for(lock, timeout, [this] { return outcome_.ends > 0; });
+  REQUIRE(ended);
+  return outcome_;
+}
+
 ServingOptions TestOptions() {
   ServingOptions options;
   options.engine.model_dir = AURORAEDGE_TEST_MODEL_DIR;
   options.engine.intra_op_threads = 1;
   options.engine.kv_cache_bytes = 64LL << 20;
-  options.scheduling.preprocessing_threads = 1;
+  options.preprocessing_threads = 1;
   return options;
 }
 
@@ -114,12 +164,45 @@ GenerationRequest ImageRequest(const std::string& id, const std::string& prompt,
   return request;
 }
 
-Outcome Run(InferenceEngine& engine, GenerationRequest request) {
+InspectionRequest Inspection(const std::string& id, const std::string& prompt,
+                             std::vector<std::string> labels, int images, int seed) {
+  GenerationRequest frames = ImageRequest(id, prompt, 1, images, 64, 48, seed);
+  InspectionRequest request;
+  request.request_id = id;
+  request.prompt = prompt;
+  request.labels = std::move(labels);
+  request.images = std::move(frames.images);
+  return request;
+}
+
+InspectionOutcome Run(ServingFrontEnd& engine, InspectionRequest request) {
+  auto receiver = std::make_shared<RecordingReceiver>();
+  const Status status = engine.SubmitInspection(std::move(request), receiver);
+  INFO(status.message);
+  REQUIRE(status.ok());
+  return receiver->Wait();
+}
+
+Status Refusal(ServingFrontEnd& engine, InspectionRequest request) {
+  const InspectionOutcome outcome = Run(engine, std::move(request));
+  REQUIRE(outcome.error);
+  CHECK(outcome.ends == 1);
+  return *outcome.error;
+}
+
+Outcome Run(ServingFrontEnd& engine, GenerationRequest request) {
   auto stream = std::make_shared<RecordingStream>();
   const Status status = engine.Submit(std::move(request), stream);
   INFO(status.message);
   REQUIRE(status.ok());
   return stream->Wait();
+}
+
+Status Refusal(ServingFrontEnd& engine, GenerationRequest request) {
+  const Outcome outcome = Run(engine, std::move(request));
+  REQUIRE(outcome.error);
+  CHECK(outcome.ends == 1);
+  return *outcome.error;
 }
 
 }  // namespace auroraedge::server::testing

@@ -16,9 +16,7 @@ v1::GenerateRequest ValidRequest() {
 
 Status Map(const v1::GenerateRequest& request, GenerationRequest* out = nullptr) {
   GenerationRequest scratch;
-  RequestBounds bounds;
-  bounds.vocab_size = 1000;
-  return MapGenerateRequest(request, bounds, out != nullptr ? out : &scratch);
+  return MapGenerateRequest(request, out != nullptr ? out : &scratch);
 }
 
 void RequireInvalid(const v1::GenerateRequest& request, const std::string& message) {
@@ -104,13 +102,36 @@ TEST_CASE("each pixel format maps to its preprocessing twin") {
       {v1::PIXEL_FORMAT_MONO8, preprocessing::PixelFormat::kMono8},
       {v1::PIXEL_FORMAT_RGB8, preprocessing::PixelFormat::kRgb8},
       {v1::PIXEL_FORMAT_BGR8, preprocessing::PixelFormat::kBgr8},
-      {v1::PIXEL_FORMAT_BAYER_RG8, preprocessing::PixelFormat::kBayerRg8}};
+      {v1::PIXEL_FORMAT_BAYER_RG8, preprocessing::PixelFormat::kBayerRg8},
+      {v1::PIXEL_FORMAT_BAYER_GR8, preprocessing::PixelFormat::kBayerGr8},
+      {v1::PIXEL_FORMAT_BAYER_GB8, preprocessing::PixelFormat::kBayerGb8},
+      {v1::PIXEL_FORMAT_BAYER_BG8, preprocessing::PixelFormat::kBayerBg8},
+      {v1::PIXEL_FORMAT_MONO10, preprocessing::PixelFormat::kMono10},
+      {v1::PIXEL_FORMAT_MONO12, preprocessing::PixelFormat::kMono12},
+      {v1::PIXEL_FORMAT_MONO16, preprocessing::PixelFormat::kMono16},
+      {v1::PIXEL_FORMAT_MONO10P, preprocessing::PixelFormat::kMono10p},
+      {v1::PIXEL_FORMAT_MONO12P, preprocessing::PixelFormat::kMono12p},
+      {v1::PIXEL_FORMAT_BAYER_RG12, preprocessing::PixelFormat::kBayerRg12},
+      {v1::PIXEL_FORMAT_BAYER_RG16, preprocessing::PixelFormat::kBayerRg16}};
   for (const auto& [proto, expected] : formats) {
     v1::GenerateRequest request = ValidRequest();
     request.mutable_images(0)->mutable_raw()->set_pixel_format(proto);
     GenerationRequest out;
     REQUIRE(Map(request, &out).ok());
     CHECK(out.images[0].raw->format == expected);
+  }
+}
+
+TEST_CASE("every pixel format the proto declares is mapped") {
+  const auto* descriptor = v1::PixelFormat_descriptor();
+  for (int i = 0; i < descriptor->value_count(); ++i) {
+    const auto proto = static_cast<v1::PixelFormat>(descriptor->value(i)->number());
+    if (proto == v1::PIXEL_FORMAT_UNSPECIFIED) continue;
+    INFO(descriptor->value(i)->name());
+    v1::GenerateRequest request = ValidRequest();
+    request.mutable_images(0)->mutable_raw()->set_pixel_format(proto);
+    GenerationRequest out;
+    CHECK(Map(request, &out).ok());
   }
 }
 
@@ -126,8 +147,10 @@ TEST_CASE("a raw frame needs a known pixel format") {
   v1::GenerateRequest request = ValidRequest();
   request.mutable_images(0)->mutable_raw()->set_width(4);
   RequireInvalid(request, "images[0].raw.pixel_format: 0 is not a pixel format");
-  request.mutable_images(0)->mutable_raw()->set_pixel_format(static_cast<v1::PixelFormat>(9));
-  RequireInvalid(request, "images[0].raw.pixel_format: 9 is not a pixel format");
+  request.mutable_images(0)->mutable_raw()->set_pixel_format(static_cast<v1::PixelFormat>(99));
+  RequireInvalid(request,
+                 "images[0].raw.pixel_format: 99 is not a pixel format; use one of "
+                 "PIXEL_FORMAT_MONO8, PIXEL_FORMAT_RGB8");
 }
 
 TEST_CASE("sizes beyond int are rejected rather than wrapped") {
@@ -147,50 +170,21 @@ TEST_CASE("the prompt must not be empty") {
   RequireInvalid(request, "prompt: empty");
 }
 
-TEST_CASE("sampling parameters outside their ranges name the field and the range") {
+TEST_CASE("sampling values pass through as sent: their ranges are the preparation's to check") {
   v1::GenerateRequest request = ValidRequest();
   v1::SamplingParams* sampling = request.mutable_sampling();
-  SECTION("max_new_tokens") {
-    sampling->set_max_new_tokens(0);
-    RequireInvalid(request, "sampling.max_new_tokens: 0; must be at least 1");
-  }
-  SECTION("temperature") {
-    sampling->set_temperature(-0.5f);
-    RequireInvalid(request, "sampling.temperature: -0.5 is outside [0, 100]");
-    sampling->set_temperature(std::numeric_limits<float>::quiet_NaN());
-    RequireInvalid(request, "sampling.temperature: nan is outside [0, 100]");
-    sampling->set_temperature(0.0f);
-    CHECK(Map(request).ok());
-  }
-  SECTION("top_k") {
-    sampling->set_top_k(1001);
-    RequireInvalid(request, "sampling.top_k: 1001 is larger than the vocabulary size 1000");
-    sampling->set_top_k(1000);
-    CHECK(Map(request).ok());
-  }
-  SECTION("top_p") {
-    sampling->set_top_p(0.0f);
-    RequireInvalid(request, "sampling.top_p: 0 is outside (0, 1]");
-    sampling->set_top_p(1.5f);
-    RequireInvalid(request, "sampling.top_p: 1.5 is outside (0, 1]");
-    sampling->set_top_p(1.0f);
-    CHECK(Map(request).ok());
-  }
-  SECTION("repetition_penalty") {
-    sampling->set_repetition_penalty(0.0f);
-    RequireInvalid(request, "sampling.repetition_penalty: 0 is outside (0, 10]");
-    sampling->set_repetition_penalty(std::numeric_limits<float>::infinity());
-    RequireInvalid(request, "sampling.repetition_penalty: inf is outside (0, 10]");
-  }
-  SECTION("stop strings") {
-    sampling->add_stop("");
-    RequireInvalid(request, "sampling.stop[0]: 0 bytes; must be 1 to 256");
-    sampling->set_stop(0, std::string(257, 'x'));
-    RequireInvalid(request, "sampling.stop[0]: 257 bytes; must be 1 to 256");
-    sampling->set_stop(0, "END");
-    for (int i = 0; i < 16; ++i) sampling->add_stop("x");
-    RequireInvalid(request, "sampling.stop: 17 strings; at most 16");
-  }
+  sampling->set_max_new_tokens(0);
+  sampling->set_temperature(-0.5f);
+  sampling->set_top_k(1u << 20);
+  sampling->set_top_p(std::numeric_limits<float>::quiet_NaN());
+  sampling->add_stop("");
+  GenerationRequest out;
+  REQUIRE(Map(request, &out).ok());
+  CHECK(out.sampling.max_new_tokens == 0);
+  CHECK(out.sampling.temperature == -0.5f);
+  CHECK(out.sampling.top_k == 1 << 20);
+  CHECK(std::isnan(*out.sampling.top_p));
+  CHECK(out.sampling.stop == std::vector<std::string>{""});
 }
 
 TEST_CASE("priorities map to the scheduler's classes and unknown ones are rejected") {
@@ -214,6 +208,77 @@ TEST_CASE("request ids are bounded printable ASCII") {
   RequireInvalid(request, "request_id: must be printable ASCII");
   request.set_request_id(std::string(128, 'a'));
   CHECK(Map(request).ok());
+}
+
+}  // namespace auroraedge::server::grpc_api
+
+namespace auroraedge::server::grpc_api {
+
+TEST_CASE("log-probabilities, choice, json_schema and image roles map as sent") {
+  v1::GenerateRequest request = ValidRequest();
+  request.add_images()->set_encoded("golden");
+  request.mutable_images(1)->set_role(v1::IMAGE_ROLE_REFERENCE);
+  v1::SamplingParams* sampling = request.mutable_sampling();
+  sampling->set_top_logprobs(0);
+  sampling->add_choice("OK");
+  sampling->add_choice("NG");
+  sampling->set_json_schema("{\"type\":\"boolean\"}");
+  GenerationRequest out;
+  REQUIRE(Map(request, &out).ok());
+  CHECK(out.sampling.top_logprobs == 0);
+  CHECK(out.sampling.choice == std::vector<std::string>{"OK", "NG"});
+  CHECK(out.sampling.json_schema == "{\"type\":\"boolean\"}");
+  CHECK(out.image_roles ==
+        std::vector<model::ImageRole>{model::ImageRole::kTest, model::ImageRole::kReference});
+  // Without a reference the roles stay empty: the layout without captions.
+  GenerationRequest plain;
+  REQUIRE(Map(ValidRequest(), &plain).ok());
+  CHECK(plain.image_roles.empty());
+  CHECK_FALSE(plain.sampling.top_logprobs.has_value());
+  request.mutable_images(1)->set_role(static_cast<v1::ImageRole>(9));
+  RequireInvalid(request, "images[1].role: 9 is not an image role");
+}
+
+TEST_CASE("an Inspect request maps field by field") {
+  v1::InspectRequest request;
+  request.set_prompt("Is the part OK or NG?");
+  request.add_images()->set_encoded("\x89PNG....");
+  request.add_labels("OK");
+  request.add_labels("NG");
+  request.set_request_id("cam2-17");
+  request.set_priority(v1::PRIORITY_LINE_CRITICAL);
+  request.set_system_prompt("You inspect parts.");
+  v1::DecisionRule* rule = request.mutable_decision_rule();
+  rule->set_label("NG");
+  rule->set_ok_below(0.5);
+  rule->set_ng_from(0.8);
+  InspectionRequest out;
+  REQUIRE(MapInspectRequest(request, &out).ok());
+  CHECK(out.prompt == "Is the part OK or NG?");
+  CHECK(out.labels == std::vector<std::string>{"OK", "NG"});
+  CHECK(out.request_id == "cam2-17");
+  CHECK(out.priority == Priority::kLineCritical);
+  CHECK(out.system_prompt == "You inspect parts.");
+  REQUIRE(out.images.size() == 1);
+  REQUIRE(out.decision_rule);
+  CHECK(out.decision_rule->label == "NG");
+  CHECK(out.decision_rule->ok_below == 0.5);
+  CHECK(out.decision_rule->ng_from == 0.8);
+
+  InspectionRequest no_rule;
+  request.clear_decision_rule();
+  REQUIRE(MapInspectRequest(request, &no_rule).ok());
+  CHECK_FALSE(no_rule.decision_rule);
+  // The labels are the preparation's to check; the protocol's fields are
+  // checked here.
+  request.clear_labels();
+  CHECK(MapInspectRequest(request, &no_rule).ok());
+  request.set_prompt("");
+  CHECK_THAT(MapInspectRequest(request, &no_rule).message, Catch::Matchers::StartsWith("prompt"));
+  request.set_prompt("p");
+  request.set_request_id("has space");
+  CHECK_THAT(MapInspectRequest(request, &no_rule).message,
+             Catch::Matchers::StartsWith("request_id"));
 }
 
 }  // namespace auroraedge::server::grpc_api

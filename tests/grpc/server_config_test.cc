@@ -59,7 +59,8 @@ TEST_CASE("flags set every kind of option, as --name value or --name=value") {
   const ServerConfig config = Parse(
       {"--listen", "0.0.0.0:6000", "--threads=3", "--log-format", "json", "--max-waiting-requests",
        "5", "--max-vision-wait-us", "750", "--verify-checksums", "false", "--dtype", "bfloat16",
-       "--drain-timeout-ms", "1500", "--metrics-listen", "off", "--kv-cache-bytes", "2097152"});
+       "--weights", "int8", "--drain-timeout-ms", "1500", "--metrics-listen", "off",
+       "--kv-cache-bytes", "2097152"});
   CHECK(config.listen_address == "0.0.0.0:6000");
   CHECK(config.serving.engine.intra_op_threads == 3);
   CHECK(config.log_format == LogFormat::kJson);
@@ -67,6 +68,7 @@ TEST_CASE("flags set every kind of option, as --name value or --name=value") {
   CHECK(config.serving.scheduling.max_vision_wait == std::chrono::microseconds(750));
   CHECK_FALSE(config.serving.engine.verify_checksums);
   CHECK(config.serving.engine.dtype == "bfloat16");
+  CHECK(config.serving.engine.weights == "int8");
   CHECK(config.drain_timeout == std::chrono::milliseconds(1500));
   CHECK(config.metrics_listen_address == "off");
   CHECK(config.serving.engine.kv_cache_bytes == 2097152);
@@ -79,7 +81,7 @@ TEST_CASE("precedence: flags over environment over config file over defaults") {
   const ServerConfig config = Parse({"--config", file.path(), "--listen", "127.0.0.1:7200"}, env);
   CHECK(config.listen_address == "127.0.0.1:7200");             // flag
   CHECK(config.serving.engine.intra_op_threads == 4);           // environment
-  CHECK(config.serving.scheduling.max_running_sequences == 7);  // file
+  CHECK(config.serving.engine.max_sequences == 7);  // file
   CHECK(config.log_format == LogFormat::kJson);                 // file
   CHECK(config.serving.scheduling.max_prefill_tokens_per_step ==
         ServingOptions().scheduling.max_prefill_tokens_per_step);  // default
@@ -105,6 +107,8 @@ TEST_CASE("bad values name their source and the allowed range") {
                "is not an integer from 0 to 65535");
   RequireError({"--model", "m", "--dtype", "int8"}, {},
                "--dtype: 'int8' is not one of float32|bfloat16");
+  RequireError({"--model", "m", "--weights", "int4"}, {},
+               "--weights: 'int4' is not one of float32|int8");
   RequireError({"--model", "m", "--bogus", "1"}, {}, "unknown option --bogus");
   RequireError({"--model", "m", "--threads"}, {}, "--threads: needs a value");
   RequireError({"--model", "m", "stray"}, {}, "unexpected argument 'stray'");
@@ -122,6 +126,50 @@ TEST_CASE("config file problems name the file and the key") {
                "config file /nonexistent/aurora.json: cannot be opened");
 }
 
+TEST_CASE(
+    "the client limits and the metrics endpoint's bounds come from flags, environment and file") {
+  TempConfigFile file(R"({"max_connections_per_peer": 9, "grpc_memory_bytes": 1048576,
+                          "metrics_request_timeout_ms": 2500})");
+  const Env env = {{"AURORAEDGE_MAX_CALLS_PER_PEER", "7"},
+                   {"AURORAEDGE_STREAM_WRITE_TIMEOUT_MS", "1500"}};
+  const ServerConfig config =
+      Parse({"--config", file.path(), "--max-metadata-bytes", "4096", "--listen-reuseport", "true",
+             "--max-streams-per-connection=10", "--max-connections", "99", "--max-calls", "33",
+             "--metrics-max-connections", "5"},
+            env);
+  const ClientLimits& limits = config.client_limits;
+  CHECK(config.listen_reuseport);
+  CHECK(limits.max_metadata_bytes == 4096);
+  CHECK(limits.max_streams_per_connection == 10);
+  CHECK(limits.max_connections == 99);
+  CHECK(limits.max_connections_per_peer == 9);
+  CHECK(limits.max_calls == 33);
+  CHECK(limits.max_calls_per_peer == 7);
+  CHECK(limits.stream_write_timeout == std::chrono::milliseconds(1500));
+  CHECK(limits.grpc_memory_bytes == 1048576);
+  CHECK(config.metrics_limits.max_connections == 5);
+  CHECK(config.metrics_limits.request_timeout == std::chrono::milliseconds(2500));
+
+  const ServerConfig defaults = Parse({});
+  CHECK_FALSE(defaults.listen_reuseport);
+  CHECK(defaults.client_limits.max_metadata_bytes == ClientLimits().max_metadata_bytes);
+  CHECK(defaults.metrics_limits.max_connections == MetricsEndpointLimits().max_connections);
+}
+
+TEST_CASE("bad limit values name their option and range") {
+  RequireError({"--model", "m", "--max-metadata-bytes", "100"}, {},
+               "--max-metadata-bytes: '100' is not an integer from 512 to 1048576");
+  RequireError({"--model", "m", "--max-calls-per-peer", "-1"}, {},
+               "--max-calls-per-peer: '-1' is not an integer from 0");
+  RequireError({"--model", "m", "--metrics-request-timeout-ms", "0"}, {},
+               "--metrics-request-timeout-ms: '0' is not an integer from 1 to 600000");
+  RequireError({"--model", "m", "--listen-reuseport", "maybe"}, {},
+               "--listen-reuseport: 'maybe' is not true or false");
+  RequireError({"--model", "m"}, {{"AURORAEDGE_MAX_STREAMS_PER_CONNECTION", "0"}},
+               "environment variable AURORAEDGE_MAX_STREAMS_PER_CONNECTION: '0' is not an integer "
+               "from 1");
+}
+
 TEST_CASE("--help lists every option with its default and environment variable") {
   const std::string help = ServerHelp();
   for (const char* option : {"--listen", "--model", "--config", "--metrics-listen", "--log-format",
@@ -131,6 +179,38 @@ TEST_CASE("--help lists every option with its default and environment variable")
   CHECK_THAT(help, Catch::Matchers::Contains("default: 127.0.0.1:50051; env AURORAEDGE_LISTEN"));
   CHECK_THAT(help, Catch::Matchers::Contains("env AURORAEDGE_MAX_WAITING_REQUESTS"));
   CHECK(ParseServerConfig({"--help"}, {}).help);
+}
+
+TEST_CASE("TLS and token files: plaintext without tokens by default, three sources each") {
+  const ServerConfig defaults = Parse({});
+  CHECK_FALSE(defaults.security.tls());
+  CHECK(defaults.security.token_file.empty());
+
+  TempConfigFile file(R"({"tls_client_ca": "/etc/ae/clients.pem"})");
+  const ServerConfig config =
+      Parse({"--config", file.path(), "--tls-cert", "/etc/ae/server.pem", "--token-file=/t.json"},
+            {{"AURORAEDGE_TLS_KEY", "/etc/ae/server.key"}});
+  CHECK(config.security.tls());
+  CHECK(config.security.tls_certificate_file == "/etc/ae/server.pem");
+  CHECK(config.security.tls_private_key_file == "/etc/ae/server.key");
+  CHECK(config.security.tls_client_ca_file == "/etc/ae/clients.pem");
+  CHECK(config.security.token_file == "/t.json");
+}
+
+TEST_CASE("TLS settings that only work together name the missing one") {
+  RequireError({"--model", "m", "--tls-cert", "c.pem"}, {}, "--tls-cert: needs --tls-key");
+  RequireError({"--model", "m"}, {{"AURORAEDGE_TLS_KEY", "k.pem"}}, "--tls-key: needs --tls-cert");
+  RequireError({"--model", "m", "--tls-client-ca", "ca.pem"}, {},
+               "--tls-client-ca: needs --tls-cert and --tls-key");
+  CHECK(Parse({"--token-file", "t.json"}).security.token_file == "t.json");  // tokens alone: fine
+}
+
+TEST_CASE("--help names the security options and SIGHUP") {
+  const std::string help = ServerHelp();
+  for (const char* text : {"--tls-cert FILE", "--tls-key FILE", "--tls-client-ca FILE",
+                           "--token-file FILE", "env AURORAEDGE_TOKEN_FILE", "SIGHUP: reload"}) {
+    CHECK_THAT(help, Catch::Matchers::Contains(text));
+  }
 }
 
 }  // namespace auroraedge::server::app

@@ -13,6 +13,7 @@ import grpc
 PROTO_DIR = os.environ["AURORAEDGE_PYTHON_PROTO_DIR"]
 sys.path.insert(0, PROTO_DIR)
 
+from auroraedge.v1 import admin_pb2  # noqa: E402
 from auroraedge.v1 import inference_pb2 as pb  # noqa: E402
 
 
@@ -31,19 +32,31 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 class Client:
-    def __init__(self, address):
-        self.channel = grpc.insecure_channel(
-            address,
-            options=[("grpc.max_send_message_length", -1),
-                     ("grpc.max_receive_message_length", -1)])
+    def __init__(self, address, credentials=None, token=None, options=()):
+        """credentials: grpc.ssl_channel_credentials(...) for TLS; None: plaintext.
+        token: sent as 'authorization: Bearer <token>' with every call.
+        options: more channel arguments."""
+        options = [("grpc.max_send_message_length", -1),
+                   ("grpc.max_receive_message_length", -1), *options]
+        self.channel = (grpc.secure_channel(address, credentials, options=options) if credentials
+                        else grpc.insecure_channel(address, options=options))
+        self.metadata = (("authorization", f"Bearer {token}"),) if token else None
         self._generate = self.channel.unary_stream(
             "/auroraedge.v1.Inference/Generate",
             request_serializer=pb.GenerateRequest.SerializeToString,
             response_deserializer=pb.GenerateResponse.FromString)
+        self._inspect = self.channel.unary_unary(
+            "/auroraedge.v1.Inference/Inspect",
+            request_serializer=pb.InspectRequest.SerializeToString,
+            response_deserializer=pb.InspectResponse.FromString)
         self._info = self.channel.unary_unary(
             "/auroraedge.v1.Inference/GetModelInfo",
             request_serializer=pb.GetModelInfoRequest.SerializeToString,
             response_deserializer=pb.ModelInfo.FromString)
+        self._load_model = self.channel.unary_unary(
+            "/auroraedge.v1.Admin/LoadModel",
+            request_serializer=admin_pb2.LoadModelRequest.SerializeToString,
+            response_deserializer=admin_pb2.LoadModelResponse.FromString)
         self._check = self.channel.unary_unary(
             "/grpc.health.v1.Health/Check",
             request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
@@ -52,19 +65,32 @@ class Client:
     def close(self):
         self.channel.close()
 
-    def health(self, timeout=5):
-        return self._check(health_pb2.HealthCheckRequest(), timeout=timeout).status
+    def health(self, timeout=5, service=""):
+        """The serving status of `service` ("": the whole server)."""
+        return self._check(health_pb2.HealthCheckRequest(service=service), timeout=timeout,
+                           metadata=self.metadata).status
 
     def info(self, timeout=10):
-        return self._info(pb.GetModelInfoRequest(), timeout=timeout)
+        return self._info(pb.GetModelInfoRequest(), timeout=timeout, metadata=self.metadata)
+
+    def load_model(self, model_dir, timeout=300):
+        """Admin.LoadModel: the LoadModelResponse; raises grpc.RpcError when refused."""
+        return self._load_model(admin_pb2.LoadModelRequest(model_dir=str(model_dir)),
+                                timeout=timeout, metadata=self.metadata)
 
     def generate_stream(self, request, timeout=None):
         """The call object: iterate it for responses; .cancel() cancels."""
-        return self._generate(request, timeout=timeout)
+        return self._generate(request, timeout=timeout, metadata=self.metadata)
 
-    def generate(self, request, timeout=120):
+    def inspect(self, request, timeout=120, metadata=()):
+        """The InspectResponse; raises grpc.RpcError on a non-OK status."""
+        return self._inspect(request, timeout=timeout,
+                             metadata=tuple(self.metadata or ()) + tuple(metadata))
+
+    def generate(self, request, timeout=120, metadata=()):
         """All responses of a call; raises grpc.RpcError on a non-OK status."""
-        return list(self._generate(request, timeout=timeout))
+        return list(self._generate(request, timeout=timeout,
+                                   metadata=tuple(self.metadata or ()) + tuple(metadata)))
 
 
 def check_token_count(chunks, final):

@@ -16,10 +16,12 @@ START_TIMEOUT_S = float(os.environ.get("AURORAEDGE_TEST_START_TIMEOUT", "600"))
 class ServerProcess:
     """One server process; its log lines are collected as they come."""
 
-    def __init__(self, *extra_args, model_dir=MODEL_DIR, threads="2"):
+    def __init__(self, *extra_args, model_dir=MODEL_DIR, threads="2", command=(SERVER_BIN,)):
         """model_dir: --model for the server; None leaves the server's
-        embedded default. threads: --threads; None leaves the server's default."""
-        self.args = [SERVER_BIN, "--listen", "127.0.0.1:0", "--metrics-listen", "off",
+        embedded default. threads: --threads; None leaves the server's default.
+        command: what runs the server, its options appended (a container
+        runtime's command line whose entrypoint is the server, for one)."""
+        self.args = [*command, "--listen", "127.0.0.1:0", "--metrics-listen", "off",
                      *(["--model", model_dir] if model_dir else []),
                      *(["--threads", threads] if threads else []), *extra_args]
         self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -51,15 +53,36 @@ class ServerProcess:
     def log(self):
         return "\n".join(self.stderr_lines)
 
+    def wait_for_log(self, text, timeout=60, after=0):
+        """The first stderr line from index `after` on that contains `text`;
+        fails if none comes within `timeout` s or the server exits."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.stderr_lines[after:]:
+                if text in line:
+                    return line
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"no log line with {text!r}:\n{self.log()}")
+            time.sleep(0.05)
+
+    def metrics_port(self):
+        """The /metrics port of a server started with --metrics-listen HOST:0."""
+        for line in self.stderr_lines:
+            match = re.search(r"/metrics \(port (\d+)\)", line)
+            if match:
+                return int(match.group(1))
+        raise AssertionError(f"no metrics endpoint in the log:\n{self.log()}")
+
     def wait_port(self, timeout=60):
         deadline = time.monotonic() + timeout
         while not self._port_found.wait(0.1):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"server did not start listening:\n{self.log()}")
 
-    def wait_serving(self, timeout=START_TIMEOUT_S):
+    def wait_serving(self, timeout=START_TIMEOUT_S, credentials=None):
+        """credentials: the TLS client credentials the server asks for; None: plaintext."""
         self.wait_port()
-        client = Client(self.address)
+        client = Client(self.address, credentials)
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:

@@ -54,6 +54,8 @@ CASES = {
     "image without pixels": lambda info: (with_image(pb.Image()), ["images[0]", "no pixels"]),
     "raw frame size mismatch": lambda info: (with_image(raw_image(data=bytes(100))),
                                 ["images[0].raw"]),
+    "raw frame longer than its rows": lambda info: (with_image(raw_image(
+        data=images.raw_bytes("RGB8")[0] + b"\0")), ["images[0].raw.data", "expected"]),
     "raw stride too small": lambda info: (with_image(raw_image(stride=RGB.shape[1] * 3 - 1)),
                              ["images[0].raw.stride"]),
     "raw zero width": lambda info: (with_image(raw_image(width=0)), ["images[0].raw.width"]),
@@ -112,4 +114,63 @@ def test_message_over_the_size_limit_is_resource_exhausted(client):
 def test_server_still_answers_after_all_bad_input(client):
     chunks, final = split_responses(client.generate(good_request()))
     assert final.completion_tokens >= 1
+    assert client.health() == SERVING
+
+
+def raw_generate(client, data, timeout=30):
+    """Generate with the request's bytes as they are (grpcio sends them
+    without looking)."""
+    call = client.channel.unary_stream("/auroraedge.v1.Inference/Generate",
+                                       request_serializer=lambda raw: raw,
+                                       response_deserializer=pb.GenerateResponse.FromString)
+    return list(call(data, timeout=timeout))
+
+
+def with_bytes_replaced(req, marker, bad):
+    """The request's wire bytes with the text `marker` replaced by `bad` (same
+    length, so the message stays well formed)."""
+    wire = req.SerializeToString()
+    assert len(bad) == len(marker) and wire.count(marker) == 1
+    return wire.replace(marker, bad)
+
+
+UNDECODABLE = {
+    "prompt": (lambda r: setattr(r, "prompt", "PROMPT"), b"PROMPT", b"\xffROMPT", "prompt"),
+    "system prompt": (lambda r: setattr(r, "system_prompt", "SYSTEM"), b"SYSTEM", b"SYST\xc3\x28",
+                      "system_prompt"),
+    "stop string": (lambda r: r.sampling.stop.extend(["fine", "STOP"]), b"STOP", b"ST\xed\xa0",
+                    "sampling.stop[1]"),
+    "request id": (lambda r: setattr(r, "request_id", "REQUEST"), b"REQUEST", b"\xc0\xafQUEST",
+                   "request_id"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNDECODABLE))
+def test_text_that_is_not_utf8_is_invalid_argument_naming_the_field(server, client, case):
+    fill, marker, bad, field = UNDECODABLE[case]
+    req = good_request()
+    fill(req)
+    log_lines = len(server.stderr_lines)
+    with pytest.raises(grpc.RpcError) as error:
+        raw_generate(client, with_bytes_replaced(req, marker, bad))
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.value.details().startswith(f"{field}: not valid UTF-8"), error.value.details()
+    # No line in the server's log for it (protobuf used to log an error).
+    assert server.stderr_lines[log_lines:] == []
+    assert client.health() == SERVING
+
+
+@pytest.mark.parametrize("method,message", [
+    ("/auroraedge.v1.Inference/Generate", "auroraedge.v1.GenerateRequest"),
+    ("/auroraedge.v1.Inference/GetModelInfo", "auroraedge.v1.GetModelInfoRequest")])
+def test_bytes_that_are_not_protobuf_are_invalid_argument(server, client, method, message):
+    call = client.channel.unary_unary(method, request_serializer=lambda raw: raw,
+                                      response_deserializer=lambda raw: raw)
+    log_lines = len(server.stderr_lines)
+    for garbage in (b"\xff" * 11, b"\x0a\x05hi", b"\x0f", b"\x00"):
+        with pytest.raises(grpc.RpcError) as error:
+            call(garbage, timeout=30)
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT, garbage
+        assert f"request: not a valid {message}" in error.value.details()
+    assert server.stderr_lines[log_lines:] == []
     assert client.health() == SERVING

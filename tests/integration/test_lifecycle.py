@@ -13,7 +13,8 @@ import grpc
 import pytest
 
 import images
-from aurora_client import NOT_SERVING, Client, check_token_count, pb, split_responses
+from aurora_client import NOT_SERVING, SERVING, Client, check_token_count, pb, split_responses
+from raw_h2 import RawConnection
 from server_process import MODEL_DIR, SERVER_BIN, ServerProcess
 
 
@@ -25,18 +26,22 @@ def long_request(max_new_tokens=400):
 
 
 def test_sigterm_drains_in_flight_streams_then_exits_zero():
-    # One sequence at a time: the later streams wait in the queue, so they
-    # are surely in flight when the signal comes.
+    # One sequence at a time: the later streams wait in the queue. The last
+    # stream is read only after the server has refused a new call, so it is
+    # surely in flight when the signal comes, however fast the engine is.
     server = ServerProcess("--drain-timeout-ms", "120000", "--max-running-sequences", "1")
     server.wait_serving()
     client = Client(server.address)
-    calls = [client.generate_stream(long_request()) for _ in range(6)]
+    calls = [client.generate_stream(long_request(200)) for _ in range(6)]
     first = next(iter(calls[0]))
     assert first.HasField("chunk")
 
     finished = {}
+    refused = threading.Event()
 
     def consume(index, call):
+        if index == len(calls) - 1:
+            refused.wait(120)
         responses = [first] if index == 0 else []
         responses += list(call)
         finished[index] = (time.monotonic(), responses)
@@ -44,19 +49,29 @@ def test_sigterm_drains_in_flight_streams_then_exits_zero():
     consumers = [threading.Thread(target=consume, args=(i, c)) for i, c in enumerate(calls)]
     for consumer in consumers:
         consumer.start()
-    server.process.send_signal(signal.SIGTERM)
+    # Connected before the signal: the draining server refuses new connections.
     late = Client(server.address)
+    assert late.health(timeout=5) == SERVING
+    server.process.send_signal(signal.SIGTERM)
     try:
         # Health answers at once (a Generate would queue behind the streams).
         deadline = time.monotonic() + 60
         while late.health(timeout=5) != NOT_SERVING:
             assert time.monotonic() < deadline, "health never became NOT_SERVING"
             time.sleep(0.01)
-        with pytest.raises(grpc.RpcError) as refused:
+        assert late.health(timeout=5, service="auroraedge.v1.Inference") == NOT_SERVING
+        with pytest.raises(grpc.RpcError) as refusal:
             late.generate(long_request(1), timeout=30)
-        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert refusal.value.code() == grpc.StatusCode.UNAVAILABLE
         refused_at = time.monotonic()
+        # Its own connection (the process's channels would share one).
+        newcomer = Client(server.address, options=[("grpc.use_local_subchannel_pool", 1)])
+        with pytest.raises(grpc.RpcError) as unreachable:
+            newcomer.health(timeout=2)
+        newcomer.close()
+        assert unreachable.value.code() == grpc.StatusCode.UNAVAILABLE
     finally:
+        refused.set()
         late.close()
 
     for consumer in consumers:
@@ -66,10 +81,59 @@ def test_sigterm_drains_in_flight_streams_then_exits_zero():
         chunks, final = split_responses(responses)
         assert final.finish_reason in (pb.FINISH_REASON_STOP, pb.FINISH_REASON_LENGTH)
         check_token_count(chunks, final)
-    assert max(t for t, _ in finished.values()) > refused_at, "no stream was in flight"
+    assert finished[len(calls) - 1][0] > refused_at
     client.close()
     assert server.wait_exit(120) == 0, server.log()
     assert "draining" in server.log()
+
+
+def test_a_second_sigterm_during_the_drain_ends_the_streams_at_once():
+    # Streams that cannot end by themselves for 10 minutes: their client
+    # never opens its receive window, and neither the write timeout nor the
+    # drain timeout comes sooner.
+    server = ServerProcess("--drain-timeout-ms", "600000", "--stream-write-timeout-ms", "600000")
+    try:
+        server.wait_serving()
+        stuck = RawConnection(server.address, window=0, read=False)
+        client = Client(server.address)
+
+        def start_stream():
+            return stuck.call("/auroraedge.v1.Inference/Generate", long_request().SerializeToString())
+
+        # Every stream admitted before the signal: a call still being prepared
+        # when the drain begins is refused with UNAVAILABLE instead.
+        streams = [start_stream()]
+        assert wait_until(lambda: client.info().kv_cache.tokens_used > 0, 60), "no stream started"
+        one_stream = client.info().kv_cache.tokens_used
+        streams += [start_stream() for _ in range(2)]
+        assert wait_until(lambda: client.info().kv_cache.tokens_used >= 3 * one_stream, 60), \
+            "not every stream started"
+        server.process.send_signal(signal.SIGTERM)
+        assert wait_until(lambda: client.health(timeout=5) == NOT_SERVING, 60), "no drain began"
+        client.close()
+        stuck.pump(1.0)
+        assert server.process.poll() is None, "the first signal alone ended the process"
+        assert not any(stuck.streams[s].ended for s in streams), [(stuck.streams[s].status, stuck.streams[s].message, stuck.streams[s].reset) for s in streams]
+
+        server.process.send_signal(signal.SIGTERM)
+        # Far sooner than the drain or the write timeout would end them.
+        assert server.wait_exit(120) == 0, server.log()
+        assert "second shutdown signal" in server.log()
+        stuck.pump(5)
+        assert stuck.closed or all(stuck.streams[s].ended for s in streams)
+        stuck.close()
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+
+
+def wait_until(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def test_sigint_on_an_idle_server_exits_zero():

@@ -1,9 +1,12 @@
 """Health, model info and streamed Generate through Python's grpcio."""
+import time
+
 import grpc
 import pytest
 
 import images
 from aurora_client import SERVING, check_token_count, pb, split_responses
+from raw_h2 import RawConnection
 
 
 def request(prompt="Is the plate scratched?", **sampling):
@@ -73,11 +76,13 @@ def test_every_encoding_is_accepted(client, fmt):
     assert final.images == 1
 
 
-@pytest.mark.parametrize("pixel_format", ["MONO8", "RGB8", "BGR8", "BAYER_RG8"])
+@pytest.mark.parametrize("pixel_format", images.RAW_FORMATS)
 def test_every_raw_format_with_padding_and_roi_is_accepted(client, pixel_format):
-    data, width, height, stride = images.raw_bytes(pixel_format)
-    padded_stride = stride + 16
+    _, _, _, packed_stride = images.raw_bytes(pixel_format)
+    padded_stride = packed_stride + 16
     data, width, height, stride = images.raw_bytes(pixel_format, stride=padded_stride)
+    # The last row may end right after its pixels (RawFrame.data's rule).
+    data = data[:-16]
     req = request(max_new_tokens=1)
     req.images[0].CopyFrom(pb.Image(
         raw=pb.RawFrame(data=data, width=width, height=height, stride=stride,
@@ -117,16 +122,43 @@ def test_cancel_mid_stream_leaves_the_server_serving(client):
     split_responses(client.generate(request(max_new_tokens=1)))
 
 
-def test_deadline_exceeded(client):
-    with pytest.raises(grpc.RpcError) as error:
-        client.generate(request(max_new_tokens=500), timeout=0.05)
-    assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+def test_the_server_ends_a_call_at_its_deadline(server, client):
+    """The deadline goes out as grpc-timeout only; the client keeps no timer
+    and never cancels. The server must end the call itself (its trailers say
+    DEADLINE_EXCEEDED) and the engine must end the request for that reason
+    (its request log line)."""
+    req = request(max_new_tokens=500, temperature=5.0, seed=3)
+    req.request_id = "py-deadline-1"
+    connection = RawConnection(server.address)
+    stream_id = connection.call("/auroraedge.v1.Inference/Generate", req.SerializeToString(),
+                                timeout=0.05)
+    assert connection.wait_ended([stream_id], 120), "the server never ended the call"
+    assert connection.streams[stream_id].status == grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
+    connection.close()
+
+    def logged():
+        return [line for line in server.stdout_lines if "request_id=py-deadline-1 " in line]
+
+    deadline = time.monotonic() + 30
+    while not logged() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert logged(), "no request log line"
+    assert "finish_reason=deadline" in logged()[0], logged()[0]
     split_responses(client.generate(request(max_new_tokens=1)))
+
+
+def test_health_answers_per_service(client):
+    assert client.health() == SERVING
+    assert client.health(service="auroraedge.v1.Inference") == SERVING
+    with pytest.raises(grpc.RpcError) as error:
+        client.health(service="no.such.Service")
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 def test_reflection_lists_the_services(server, client):
     # ServerReflectionRequest{list_services: ""} is field 7, length 0; the
     # answer's ListServiceResponse carries the names as plain strings.
+    # Only v1alpha: Debian's gRPC 1.51 has no grpc.reflection.v1 service.
     call = client.channel.stream_stream(
         "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
         request_serializer=lambda raw: raw, response_deserializer=lambda raw: raw)

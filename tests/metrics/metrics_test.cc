@@ -53,17 +53,18 @@ TEST_CASE("gRPC calls are counted by method and status code name") {
         Approx(0.751));
 }
 
-TEST_CASE("a finished request feeds the request, token and stage metrics under the model label") {
+TEST_CASE("a finished request feeds the request, token and stage metrics under the model labels") {
   Metrics metrics;
   metrics.RecordModel(DemoModel());
-  metrics.RecordRequest(FinishedRequest());
+  metrics.RecordRequest(DemoModel(), FinishedRequest());
   RequestRecord failed;
   failed.status = {StatusCode::kInvalidArgument, "images[0]: not an image"};
   failed.timings.total = 0.001;
-  metrics.RecordRequest(failed);
+  metrics.RecordRequest(DemoModel(), failed);
 
   const std::string text = metrics.Serialize();
-  const std::map<std::string, std::string> model = {{"model", "auroraedge-demo"}};
+  const std::map<std::string, std::string> model = {{"model", "auroraedge-demo"},
+                                                    {"version", "0.3.1"}};
   CHECK(SampleValue(
             text, "auroraedge_requests_finished_total",
             {{"model", "auroraedge-demo"}, {"priority", "line_critical"}, {"reason", "length"}}) ==
@@ -95,10 +96,10 @@ TEST_CASE("a finished request feeds the request, token and stage metrics under t
 TEST_CASE("engine steps, vision batches and load become batch-size histograms and gauges") {
   Metrics metrics;
   metrics.RecordModel(DemoModel());
-  metrics.RecordVisionBatch(3, 0.05);
-  metrics.RecordStep({4, 0, 0.012});
-  metrics.RecordStep({0, 64, 0.030});
-  metrics.RecordLoad({5, 2, 1000, 8000, 2048});
+  metrics.RecordVisionBatch(DemoModel(), 3, 0.05);
+  metrics.RecordStep(DemoModel(), {4, 0, 0.012});
+  metrics.RecordStep(DemoModel(), {0, 64, 0.030});
+  metrics.RecordLoad(DemoModel(), {5, 2, 1000, 8000, 2048});
 
   const std::string text = metrics.Serialize();
   const std::map<std::string, std::string> model = {{"model", "auroraedge-demo"}};
@@ -126,7 +127,7 @@ TEST_CASE("model, build and process information are exported") {
                      {"device", "cpu"},
                      {"dtype", "float32"}}) == 1);
   CHECK(SampleValue(text, "auroraedge_model_load_duration_seconds",
-                    {{"model", "auroraedge-demo"}}) == 1.25);
+                    {{"model", "auroraedge-demo"}, {"version", "0.3.1"}}) == 1.25);
   CHECK(SampleValue(text, "auroraedge_build_info") == 1);
   CHECK(text.find("version=\"" AURORAEDGE_TEST_PROJECT_VERSION "\"") != std::string::npos);
   CHECK(SampleValue(text, "auroraedge_process_resident_memory_bytes").value_or(0) > 1 << 20);
@@ -156,14 +157,67 @@ TEST_CASE("a model's and a method's series exist at zero before their first even
   CHECK(SampleValue(text, "auroraedge_images_total") == 0);
 }
 
+TEST_CASE("two versions of a model running side by side count under their own version") {
+  Metrics metrics;
+  ModelRecord old_model = DemoModel();
+  ModelRecord new_model = DemoModel();
+  new_model.version = "0.4.0";
+  metrics.RecordModel(old_model);
+  metrics.RecordModel(new_model);
+  metrics.RecordRequest(old_model, FinishedRequest());
+  metrics.RecordRequest(new_model, FinishedRequest());
+  metrics.RecordRequest(new_model, FinishedRequest());
+  metrics.RecordLoad(old_model, {1, 1, 10, 100, 4});
+  metrics.RecordLoad(new_model, {0, 3, 20, 100, 4});
+
+  const std::string text = metrics.Serialize();
+  const std::map<std::string, std::string> old_labels = {{"version", "0.3.1"}};
+  const std::map<std::string, std::string> new_labels = {{"version", "0.4.0"}};
+  CHECK(SampleValue(text, "auroraedge_completion_tokens_total", old_labels) == 4);
+  CHECK(SampleValue(text, "auroraedge_completion_tokens_total", new_labels) == 8);
+  CHECK(SampleValue(text, "auroraedge_requests_running", old_labels) == 1);
+  CHECK(SampleValue(text, "auroraedge_requests_running", new_labels) == 3);
+  CHECK(SampleValue(text, "auroraedge_model_info", new_labels) == 1);
+}
+
+TEST_CASE("an unloaded model's gauges go, its counters stay, and a reload of it keeps them") {
+  Metrics metrics;
+  ModelRecord old_model = DemoModel();
+  ModelRecord new_model = DemoModel();
+  new_model.version = "0.4.0";
+  metrics.RecordModel(old_model);
+  metrics.RecordModel(new_model);
+  metrics.RecordRequest(old_model, FinishedRequest());
+  metrics.RecordLoad(old_model, {1, 1, 10, 100, 4});
+  // Back to the old version while its first instance still finishes streams.
+  metrics.RecordModel(old_model);
+  metrics.ForgetModel(old_model);
+
+  const std::map<std::string, std::string> old_labels = {{"version", "0.3.1"}};
+  std::string text = metrics.Serialize();
+  CHECK(SampleValue(text, "auroraedge_model_info", old_labels) == 1);
+  CHECK(SampleValue(text, "auroraedge_kv_cache_total_bytes", old_labels) == 400);
+
+  metrics.ForgetModel(old_model);
+  text = metrics.Serialize();
+  for (const char* gauge : {"auroraedge_model_info", "auroraedge_model_load_duration_seconds",
+                            "auroraedge_requests_waiting", "auroraedge_requests_running",
+                            "auroraedge_kv_cache_used_bytes", "auroraedge_kv_cache_total_bytes"}) {
+    INFO(gauge);
+    CHECK_FALSE(SampleValue(text, gauge, old_labels).has_value());
+  }
+  CHECK(SampleValue(text, "auroraedge_completion_tokens_total", old_labels) == 4);
+  CHECK(SampleValue(text, "auroraedge_model_info", {{"version", "0.4.0"}}) == 1);
+}
+
 TEST_CASE("every metric follows the naming conventions") {
   Metrics metrics;
   metrics.RecordModel(DemoModel());
   metrics.RecordRpc("Generate", 0, 0.1);
-  metrics.RecordRequest(FinishedRequest());
-  metrics.RecordVisionBatch(1, 0.01);
-  metrics.RecordStep({1, 0, 0.01});
-  metrics.RecordLoad({});
+  metrics.RecordRequest(DemoModel(), FinishedRequest());
+  metrics.RecordVisionBatch(DemoModel(), 1, 0.01);
+  metrics.RecordStep(DemoModel(), {1, 0, 0.01});
+  metrics.RecordLoad(DemoModel(), {});
 
   const auto types = MetricTypes(metrics.Serialize());
   CHECK(types.size() >= 25);
@@ -176,6 +230,38 @@ TEST_CASE("every metric follows the naming conventions") {
     CHECK(name.find("_ms") == std::string::npos);
     CHECK(name.find("millis") == std::string::npos);
   }
+}
+
+TEST_CASE("inspections are counted by decision with their latency; the image cache's lookups") {
+  Metrics metrics;
+  metrics.RecordModel(DemoModel());
+  const std::string text0 = metrics.Serialize();
+  CHECK(SampleValue(text0, "auroraedge_inspections_total", {{"decision", "ng"}}) == 0);
+  CHECK(SampleValue(text0, "auroraedge_image_feature_cache_hits_total") == 0);
+
+  RequestRecord inspected = FinishedRequest();
+  inspected.inspection =
+      InspectionRecord{{{"OK", 0.1, -2.3, 2}, {"NG", 0.9, -0.1, 2}}, "NG", Decision::kNg};
+  metrics.RecordRequest(DemoModel(), inspected);
+  inspected.inspection->decision = Decision::kNone;
+  metrics.RecordRequest(DemoModel(), inspected);
+  RequestRecord failed = inspected;
+  failed.status = {StatusCode::kCancelled, "cancelled"};
+  metrics.RecordRequest(DemoModel(), failed);
+  metrics.RecordRequest(DemoModel(), FinishedRequest());  // a Generate: not an inspection
+  metrics.RecordImageFeatureLookups(DemoModel(), 3, 1, 4096);
+  metrics.RecordImageFeatureLookups(DemoModel(), 1, 2, 8192);
+
+  const std::string text = metrics.Serialize();
+  CHECK(SampleValue(text, "auroraedge_inspections_total", {{"decision", "ng"}}) == 1);
+  CHECK(SampleValue(text, "auroraedge_inspections_total", {{"decision", "none"}}) == 1);
+  CHECK(SampleValue(text, "auroraedge_inspections_total", {{"decision", "error"}}) == 1);
+  CHECK(SampleValue(text, "auroraedge_inspections_total", {{"decision", "ok"}}) == 0);
+  CHECK(SampleValue(text, "auroraedge_inspection_duration_seconds_count") == 3);
+  CHECK(SampleValue(text, "auroraedge_inspection_duration_seconds_sum") == Approx(3 * 0.140));
+  CHECK(SampleValue(text, "auroraedge_image_feature_cache_hits_total") == 4);
+  CHECK(SampleValue(text, "auroraedge_image_feature_cache_misses_total") == 3);
+  CHECK(SampleValue(text, "auroraedge_image_feature_cache_bytes") == 8192);
 }
 
 }  // namespace

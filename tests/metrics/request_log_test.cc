@@ -27,12 +27,12 @@ RequestRecord Answered() {
   record.timings.queued = 0.0015;
   record.timings.total = 0.25;
   record.output_text = "defect: scratch \"left\"\nconfidence=high";
+  record.model_version = "0.3.1";
   return record;
 }
 
 TEST_CASE("a text request log line carries every traceability field on one line") {
-  const std::string line =
-      FormatRequestLogLine(Answered(), "0.3.1", kFinishedAt, RequestLogFormat::kText);
+  const std::string line = FormatRequestLogLine(Answered(), kFinishedAt, RequestLogFormat::kText);
   CHECK(line.find('\n') == std::string::npos);
   CHECK(line.rfind("time=2023-11-14T22:13:20.123Z request_id=line3-cam2-000187 ", 0) == 0);
   for (const std::string& field : std::vector<std::string>{
@@ -51,8 +51,7 @@ TEST_CASE("a failed request's line names the status and the error") {
   RequestRecord record;
   record.request_id = "r2";
   record.status = {StatusCode::kInvalidArgument, "images[0]: 9000 x 9000 pixels exceeds 4096"};
-  const std::string line =
-      FormatRequestLogLine(record, "0.3.1", kFinishedAt, RequestLogFormat::kText);
+  const std::string line = FormatRequestLogLine(record, kFinishedAt, RequestLogFormat::kText);
   CHECK(
       line.find(" status=INVALID_ARGUMENT error=\"images[0]: 9000 x 9000 pixels exceeds 4096\"") !=
       std::string::npos);
@@ -63,13 +62,12 @@ TEST_CASE("a failed request's line names the status and the error") {
 TEST_CASE("control characters in logged text are escaped") {
   RequestRecord record = Answered();
   record.output_text = std::string("a\x01") + "b\tc\\";
-  const std::string line = FormatRequestLogLine(record, "v", kFinishedAt, RequestLogFormat::kText);
+  const std::string line = FormatRequestLogLine(record, kFinishedAt, RequestLogFormat::kText);
   CHECK(line.find(R"(output="a\u0001b\tc\\")") != std::string::npos);
 }
 
 TEST_CASE("a JSON request log line is one object with the same fields") {
-  const std::string line =
-      FormatRequestLogLine(Answered(), "0.3.1", kFinishedAt, RequestLogFormat::kJson);
+  const std::string line = FormatRequestLogLine(Answered(), kFinishedAt, RequestLogFormat::kJson);
   CHECK(line.find('\n') == std::string::npos);
   const auto json = nlohmann::json::parse(line);
   CHECK(json["time"] == "2023-11-14T22:13:20.123Z");
@@ -93,15 +91,15 @@ TEST_CASE("a JSON request log line is one object with the same fields") {
 TEST_CASE("JSON timings are rounded to microseconds") {
   RequestRecord record = Answered();
   record.timings.decode = 0.7497025470000001;
-  const std::string line = FormatRequestLogLine(record, "v", kFinishedAt, RequestLogFormat::kJson);
+  const std::string line = FormatRequestLogLine(record, kFinishedAt, RequestLogFormat::kJson);
   CHECK(line.find("\"decode_ms\":749.703,") != std::string::npos);
 }
 
 TEST_CASE("invalid UTF-8 in the answer does not break a JSON line") {
   RequestRecord record = Answered();
   record.output_text = "ok \xff";
-  const auto json = nlohmann::json::parse(
-      FormatRequestLogLine(record, "v", kFinishedAt, RequestLogFormat::kJson));
+  const auto json =
+      nlohmann::json::parse(FormatRequestLogLine(record, kFinishedAt, RequestLogFormat::kJson));
   CHECK(json["output"] == "ok \xEF\xBF\xBD");
 }
 
@@ -118,8 +116,8 @@ TEST_CASE("a request log file gets one line per request") {
                                .string();
   {
     RequestLog log({RequestLogFormat::kJson, path});
-    log.Write(Answered(), "0.3.1");
-    log.Write(Answered(), "0.3.1");
+    log.Write(Answered());
+    log.Write(Answered());
     // Flushed per line: readable before the log is closed.
     std::ifstream file(path);
     std::stringstream stream;
@@ -137,6 +135,35 @@ TEST_CASE("a request log file gets one line per request") {
 TEST_CASE("an unwritable request log path is a clear error") {
   CHECK_THROWS_WITH(RequestLog({RequestLogFormat::kText, "/dev/null/requests.log"}),
                     Catch::Contains("/dev/null/requests.log"));
+}
+
+RequestRecord Inspected() {
+  RequestRecord record;
+  record.request_id = "insp-7";
+  record.finish_reason = FinishReason::kStop;
+  record.output_text = "NG";
+  record.inspection =
+      InspectionRecord{{{"OK", 0.0271, -3.6, 2}, {"NG", 0.9729, -0.03, 2}}, "NG", Decision::kNg};
+  return record;
+}
+
+TEST_CASE("an inspection's line carries its scores and decision") {
+  const std::string text = FormatRequestLogLine(Inspected(), kFinishedAt, RequestLogFormat::kText);
+  CHECK(text.find(" output=NG inspection_scores=OK:0.0271,NG:0.9729 decision=ng") !=
+        std::string::npos);
+  const auto json = nlohmann::json::parse(
+      FormatRequestLogLine(Inspected(), kFinishedAt, RequestLogFormat::kJson));
+  CHECK(json["inspection"]["decision"] == "ng");
+  REQUIRE(json["inspection"]["scores"].size() == 2);
+  CHECK(json["inspection"]["scores"][1]["label"] == "NG");
+  CHECK(json["inspection"]["scores"][1]["probability"] == Approx(0.9729));
+  CHECK(json["inspection"]["scores"][1]["logprob"] == Approx(-0.03));
+  // A Generate's line has neither.
+  CHECK(FormatRequestLogLine(Answered(), kFinishedAt, RequestLogFormat::kText).find("decision=") ==
+        std::string::npos);
+  CHECK_FALSE(
+      nlohmann::json::parse(FormatRequestLogLine(Answered(), kFinishedAt, RequestLogFormat::kJson))
+          .contains("inspection"));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // auroraedge-engine-loop-bench: the serving engine without gRPC. Runs
-// 1, 4, 16 and 64 concurrent text requests through InferenceEngine and prints
+// 1, 4, 16 and 64 concurrent text requests through ServingFrontEnd and prints
 // (and writes as JSON) the mean model-step time by decode batch size and the
 // aggregate tokens/s, so that the cost of batching in the model engine can be
 // told apart from the network and the clients.
@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "auroraedge/server/inference_engine.h"
+#include "auroraedge/server/serving_front_end.h"
 
 namespace {
 
@@ -79,9 +79,9 @@ int main(int argc, char** argv) {
   ServingOptions options;
   options.engine.model_dir = argv[1];
   options.engine.intra_op_threads = argc > 3 ? std::stoi(argv[3]) : 1;
-  options.scheduling.max_running_sequences = 64;
+  options.engine.max_sequences = 64;
   auto observer = std::make_shared<StepTimes>();
-  auto engine = InferenceEngine::Start(options, observer);
+  auto engine = ServingFrontEnd::Start(options, observer);
 
   std::string json = "{\"levels\": [";
   for (int streams : {1, 4, 16, 64}) {

@@ -61,6 +61,22 @@ class Target:
                     return int(line.split()[1]) * 1024
         return None
 
+    def thread_cpu_seconds(self):
+        """{thread id: user + system CPU seconds} of the server's threads, or {}."""
+        if self.pid is None:
+            return {}
+        ticks = os.sysconf("SC_CLK_TCK")
+        seconds = {}
+        for tid in os.listdir(f"/proc/{self.pid}/task"):
+            try:
+                with open(f"/proc/{self.pid}/task/{tid}/stat") as stat:
+                    # Fields after the parenthesised name: utime and stime are 14 and 15.
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue  # the thread ended meanwhile
+            seconds[tid] = (int(fields[11]) + int(fields[12])) / ticks
+        return seconds
+
     def stop(self):
         """Exit code of the started server (SIGTERM: drain and exit 0), or None."""
         return self.process.terminate() if self.process else None

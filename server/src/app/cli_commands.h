@@ -15,5 +15,7 @@ inline constexpr int kCliUnreachable = 3;
 int RunHealth(const CliArgs& args);
 int RunInfo(const CliArgs& args);
 int RunGenerate(const CliArgs& args);
+int RunLoadModel(const CliArgs& args);
+int RunInspect(const CliArgs& args);
 
 }  // namespace auroraedge::server::app

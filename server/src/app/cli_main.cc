@@ -1,4 +1,4 @@
-// auroraedge-cli: health, info and generate against an auroraedge-server;
+// auroraedge-cli: health, info, generate, inspect and load-model against an auroraedge-server;
 // tokenize and detokenize with a tokenizer.json, offline.
 // Usage and exit codes: see CliUsage() (cli_options.cc) or --help.
 
@@ -22,6 +22,10 @@ int CliMain(int argc, char** argv) {
         return RunInfo(args);
       case CliCommand::kGenerate:
         return RunGenerate(args);
+      case CliCommand::kLoadModel:
+        return RunLoadModel(args);
+      case CliCommand::kInspect:
+        return RunInspect(args);
       case CliCommand::kTokenize:
         return model::RunTokenizeCommand(args.tokenizer.tokenizer_path,
                                          args.tokenizer.allow_special, std::cin, std::cout,

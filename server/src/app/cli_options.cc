@@ -63,23 +63,25 @@ class ArgCursor {
   size_t index_ = 0;
 };
 
-ImageArg& LastRawFrame(GenerateArgs& generate, const std::string& option) {
-  if (generate.images.empty() || !generate.images.back().raw) {
+ImageArg& LastRawFrame(std::vector<ImageArg>& images, const std::string& option) {
+  if (images.empty() || !images.back().raw) {
     throw UsageError(option + ": belongs after a --raw-frame FILE");
   }
-  return generate.images.back();
+  return images.back();
 }
 
-bool ParseGenerateOption(const std::string& option, ArgCursor& cursor, GenerateArgs& out) {
-  if (option == "--image") {
+// The image options generate and inspect share.
+bool ParseImageOption(const std::string& option, ArgCursor& cursor, std::vector<ImageArg>& out) {
+  if (option == "--image" || option == "--reference") {
     ImageArg image;
     image.path = cursor.Value(option);
-    out.images.push_back(image);
+    image.reference = option == "--reference";
+    out.push_back(image);
   } else if (option == "--raw-frame") {
     ImageArg image;
     image.path = cursor.Value(option);
     image.raw = true;
-    out.images.push_back(image);
+    out.push_back(image);
   } else if (option == "--width") {
     LastRawFrame(out, option).width = ParseInteger<uint32_t>(option, cursor.Value(option));
   } else if (option == "--height") {
@@ -89,10 +91,68 @@ bool ParseGenerateOption(const std::string& option, ArgCursor& cursor, GenerateA
   } else if (option == "--pixel-format") {
     LastRawFrame(out, option).pixel_format = cursor.Value(option);
   } else if (option == "--roi") {
-    if (out.images.empty())
-      throw UsageError("--roi: belongs after the --image or --raw-frame it crops");
-    out.images.back().roi = ParseRoi(cursor.Value(option));
-  } else if (option == "--prompt") {
+    if (out.empty()) throw UsageError("--roi: belongs after the --image or --raw-frame it crops");
+    out.back().roi = ParseRoi(cursor.Value(option));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string ParsePriority(const std::string& option, const std::string& text) {
+  if (text != "line-critical" && text != "normal" && text != "background") {
+    throw UsageError(option + ": '" + text + "' is not line-critical, normal or background");
+  }
+  return text;
+}
+
+// A comma-separated list; empty items are kept (the server names them).
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1) {
+    items.push_back(text.substr(start, comma - start));
+  }
+  items.push_back(text.substr(start));
+  return items;
+}
+
+ThresholdArg ParseThreshold(const std::string& option, const std::string& text) {
+  const size_t equals = text.rfind('=');
+  const std::vector<std::string> bounds = equals == std::string::npos
+                                              ? std::vector<std::string>{}
+                                              : SplitCommas(text.substr(equals + 1));
+  if (equals == std::string::npos || equals == 0 || bounds.size() != 2) {
+    throw UsageError(option + ": '" + text + "' is not LABEL=OK_BELOW,NG_FROM (e.g. NG=0.5,0.8)");
+  }
+  return {text.substr(0, equals), ParseFloat(option, bounds[0]), ParseFloat(option, bounds[1])};
+}
+
+bool ParseInspectOption(const std::string& option, ArgCursor& cursor, InspectArgs& out) {
+  if (ParseImageOption(option, cursor, out.images)) return true;
+  if (option == "--question" || option == "--prompt") {
+    out.prompt = cursor.Value(option);
+  } else if (option == "--system") {
+    out.system_prompt = cursor.Value(option);
+  } else if (option == "--labels") {
+    for (std::string& label : SplitCommas(cursor.Value(option))) out.labels.push_back(label);
+  } else if (option == "--label") {
+    out.labels.push_back(cursor.Value(option));
+  } else if (option == "--threshold") {
+    out.threshold = ParseThreshold(option, cursor.Value(option));
+  } else if (option == "--priority") {
+    out.priority = ParsePriority(option, cursor.Value(option));
+  } else if (option == "--request-id") {
+    out.request_id = cursor.Value(option);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool ParseGenerateOption(const std::string& option, ArgCursor& cursor, GenerateArgs& out) {
+  if (ParseImageOption(option, cursor, out.images)) return true;
+  if (option == "--prompt") {
     out.prompt = cursor.Value(option);
   } else if (option == "--system") {
     out.system_prompt = cursor.Value(option);
@@ -110,13 +170,14 @@ bool ParseGenerateOption(const std::string& option, ArgCursor& cursor, GenerateA
     out.seed = ParseInteger<uint64_t>(option, cursor.Value(option));
   } else if (option == "--stop") {
     out.stop.push_back(cursor.Value(option));
+  } else if (option == "--top-logprobs") {
+    out.top_logprobs = ParseInteger<uint32_t>(option, cursor.Value(option));
+  } else if (option == "--choice") {
+    out.choice.push_back(cursor.Value(option));
+  } else if (option == "--json-schema") {
+    out.json_schema_path = cursor.Value(option);
   } else if (option == "--priority") {
-    out.priority = cursor.Value(option);
-    if (out.priority != "line-critical" && out.priority != "normal" &&
-        out.priority != "background") {
-      throw UsageError("--priority: '" + out.priority +
-                       "' is not line-critical, normal or background");
-    }
+    out.priority = ParsePriority(option, cursor.Value(option));
   } else if (option == "--request-id") {
     out.request_id = cursor.Value(option);
   } else {
@@ -139,10 +200,43 @@ bool ParseTokenizerOption(const std::string& option, ArgCursor& cursor, CliComma
   return true;
 }
 
+// Allowed before or after the command, like --address.
+bool ParseConnectionOption(const std::string& option, ArgCursor& cursor, ConnectionArgs& out) {
+  if (option == "--tls-ca") {
+    out.tls_ca = cursor.Value(option);
+  } else if (option == "--tls-cert") {
+    out.tls_cert = cursor.Value(option);
+  } else if (option == "--tls-key") {
+    out.tls_key = cursor.Value(option);
+  } else if (option == "--token-file") {
+    out.token_file = cursor.Value(option);
+  } else if (option == "--token") {
+    out.token = cursor.Value(option);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void CheckConnection(const ConnectionArgs& connection) {
+  if (connection.tls_cert.empty() != connection.tls_key.empty()) {
+    throw UsageError(connection.tls_cert.empty() ? "--tls-key: needs --tls-cert"
+                                                 : "--tls-cert: needs --tls-key");
+  }
+  if (!connection.tls_cert.empty() && connection.tls_ca.empty()) {
+    throw UsageError("--tls-cert: needs --tls-ca (a client certificate is sent over TLS)");
+  }
+  if (!connection.token.empty() && !connection.token_file.empty()) {
+    throw UsageError("--token: give either --token or --token-file, not both");
+  }
+}
+
 bool ParseCommandOption(const std::string& option, ArgCursor& cursor, CliArgs& out) {
   switch (out.command) {
     case CliCommand::kGenerate:
       return ParseGenerateOption(option, cursor, out.generate);
+    case CliCommand::kInspect:
+      return ParseInspectOption(option, cursor, out.inspect);
     case CliCommand::kTokenize:
     case CliCommand::kDetokenize:
       return ParseTokenizerOption(option, cursor, out.command, out.tokenizer);
@@ -155,21 +249,36 @@ CliCommand ParseCommand(const std::string& name) {
   if (name == "health") return CliCommand::kHealth;
   if (name == "info") return CliCommand::kInfo;
   if (name == "generate") return CliCommand::kGenerate;
+  if (name == "load-model") return CliCommand::kLoadModel;
+  if (name == "inspect") return CliCommand::kInspect;
   if (name == "tokenize") return CliCommand::kTokenize;
   if (name == "detokenize") return CliCommand::kDetokenize;
   if (name == "help") return CliCommand::kHelp;
-  throw UsageError("unknown command '" + name + "' (health, info, generate, tokenize, detokenize)");
+  throw UsageError("unknown command '" + name +
+                   "' (health, info, generate, inspect, load-model, tokenize, detokenize)");
+}
+
+void CheckRawFrames(const std::vector<ImageArg>& images) {
+  for (const ImageArg& image : images) {
+    if (image.raw && (image.width == 0 || image.height == 0 || image.pixel_format.empty())) {
+      throw UsageError("--raw-frame " + image.path +
+                       ": needs --width, --height and --pixel-format");
+    }
+  }
 }
 
 void CheckComplete(const CliArgs& args) {
   if (args.command == CliCommand::kGenerate) {
     if (args.generate.prompt.empty()) throw UsageError("generate: --prompt is required");
-    for (const ImageArg& image : args.generate.images) {
-      if (image.raw && (image.width == 0 || image.height == 0 || image.pixel_format.empty())) {
-        throw UsageError("--raw-frame " + image.path +
-                         ": needs --width, --height and --pixel-format");
-      }
-    }
+    CheckRawFrames(args.generate.images);
+  }
+  if (args.command == CliCommand::kInspect) {
+    if (args.inspect.prompt.empty()) throw UsageError("inspect: --question is required");
+    if (args.inspect.labels.empty()) throw UsageError("inspect: --labels is required");
+    CheckRawFrames(args.inspect.images);
+  }
+  if (args.command == CliCommand::kLoadModel && args.model_dir.empty()) {
+    throw UsageError("load-model: the model directory DIR is required");
   }
   const bool tokenizer_command =
       args.command == CliCommand::kTokenize || args.command == CliCommand::kDetokenize;
@@ -195,37 +304,77 @@ CliArgs ParseCliArgs(const std::vector<std::string>& args) {
     } else if (arg == "--deadline-ms") {
       out.deadline_ms = ParseInteger<int64_t>(arg, cursor.Value(arg));
     } else if (arg.rfind("--", 0) != 0) {
+      if (have_command && out.command == CliCommand::kLoadModel && out.model_dir.empty()) {
+        out.model_dir = arg;
+        continue;
+      }
       if (have_command) throw UsageError("unexpected argument '" + arg + "'");
       out.command = ParseCommand(arg);
       have_command = true;
-    } else if (!ParseCommandOption(arg, cursor, out)) {
+    } else if (!ParseConnectionOption(arg, cursor, out.connection) &&
+               !ParseCommandOption(arg, cursor, out)) {
       throw UsageError("unknown option " + arg + (have_command ? "" : " (before the command)"));
     }
   }
   CheckComplete(out);
+  CheckConnection(out.connection);
   return out;
 }
 
 std::string CliUsage() {
-  return R"(Usage: auroraedge-cli [--address HOST:PORT] [--deadline-ms N] COMMAND [OPTIONS]
+  return R"(Usage: auroraedge-cli [--address HOST:PORT] [--deadline-ms N] [TLS AND TOKEN] COMMAND [OPTIONS]
 
   --address HOST:PORT   the server (default 127.0.0.1:50051)
-  --deadline-ms N       deadline of the call; default none for generate, 10000 otherwise
+  --deadline-ms N       deadline of the call; default none for generate and load-model,
+                        10000 otherwise
+  --tls-ca FILE         TLS: verify the server's certificate with this PEM CA (the address's
+                        host must be in the certificate)
+  --tls-cert FILE --tls-key FILE
+                        mTLS: this PEM client certificate and its key (needs --tls-ca)
+  --token-file FILE     send the bearer token in FILE (its first line)
+  --token TOKEN         send TOKEN as the bearer token (other users may see it in the
+                        process list: prefer --token-file)
 
 Commands:
   health                exit 0 when the server is SERVING
   info                  print the model info (GetModelInfo) as JSON
   generate              stream an answer to stdout, the timing breakdown to stderr
       --image FILE                  an encoded image (JPEG, PNG, BMP, TIFF); repeatable
-      --raw-frame FILE --width W --height H --pixel-format MONO8|RGB8|BGR8|BAYER_RG8 [--stride S]
-                                    a raw camera frame; repeatable
+      --raw-frame FILE --width W --height H --pixel-format FORMAT [--stride S]
+                                    a raw camera frame; repeatable. FORMAT: MONO8, RGB8,
+                                    BGR8, BAYER_RG8, BAYER_GR8, BAYER_GB8, BAYER_BG8,
+                                    MONO10, MONO12, MONO16 (16-bit little-endian words),
+                                    MONO10P, MONO12P (GenICam packing), BAYER_RG12, BAYER_RG16
       --roi X,Y,W,H                 crop of the image given just before
+      --reference FILE              a golden reference image (encoded); repeatable
       --prompt TEXT                 required
       --system TEXT                 system prompt
       --max-new-tokens N  --temperature T  --top-k K  --top-p P  --repetition-penalty R
       --seed S  --stop TEXT (repeatable)
+      --top-logprobs K              print each token's log-probability (and the K best) to
+                                    stderr; 0: the token's only
+      --choice TEXT                 the answer is one of these; repeatable
+      --json-schema FILE            the answer is JSON that this schema validates
       --priority line-critical|normal|background
       --request-id ID
+  inspect               score each label as the answer: each label's probability, the
+                        most probable label and the decision to stdout, timings to stderr
+      --image, --raw-frame, --roi, --reference, --system, --priority, --request-id
+                                    as for generate
+      --question TEXT               required
+      --labels A,B,...              required (or --label TEXT, repeatable, for labels
+                                    with commas)
+      --threshold LABEL=OK_BELOW,NG_FROM
+                                    decide: OK below the first threshold, NG from the
+                                    second on, UNKNOWN between (e.g. NG=0.5,0.8)
+  load-model DIR        change the model without downtime (Admin.LoadModel): the server
+                        loads and warms up DIR, a model directory on its own machine,
+                        beside the model in service, then every new request gets it;
+                        streams already running finish on the old model. Prints the
+                        new model, its load and warm-up times and the model it
+                        replaced as JSON. Needs a token with "admin": true when the
+                        server has a token file, otherwise a call from the server's
+                        machine. One load at a time (ABORTED while another runs)
   tokenize --tokenizer FILE [--allow-special]
                         each line of stdin -> one JSON array of token ids (special-token
                         text is read as special tokens only with --allow-special)
@@ -234,8 +383,9 @@ Commands:
 
 Exit codes:
   0  success (health: SERVING)
-  1  the server answered with an error status (printed to stderr), or health is not SERVING
-  2  bad command line or unreadable input file
+  1  the server answered with an error status (printed to stderr; UNAUTHENTICATED,
+     PERMISSION_DENIED and RESOURCE_EXHAUSTED among them), or health is not SERVING
+  2  bad command line or unreadable input, TLS or token file
   3  the server is unreachable, loading or draining (UNAVAILABLE), or the deadline passed
   tokenize/detokenize: 0 success, 1 at the first bad input line, 2 the tokenizer cannot be loaded
 )";

@@ -28,8 +28,9 @@ struct ImageArg {
   uint32_t width = 0;
   uint32_t height = 0;
   uint32_t stride = 0;
-  std::string pixel_format;  // MONO8, RGB8, BGR8 or BAYER_RG8
+  std::string pixel_format;  // a PixelFormat name without PIXEL_FORMAT_, e.g. MONO12P
   std::optional<RoiArg> roi;
+  bool reference = false;  // --reference: a golden reference image
 };
 
 struct GenerateArgs {
@@ -43,7 +44,27 @@ struct GenerateArgs {
   std::optional<float> repetition_penalty;
   std::optional<uint64_t> seed;
   std::vector<std::string> stop;
+  std::optional<uint32_t> top_logprobs;
+  std::vector<std::string> choice;
+  std::string json_schema_path;     // --json-schema FILE
   std::string priority = "normal";  // line-critical, normal or background
+  std::string request_id;
+};
+
+// --threshold LABEL=OK_BELOW,NG_FROM
+struct ThresholdArg {
+  std::string label;
+  double ok_below = 0;
+  double ng_from = 0;
+};
+
+struct InspectArgs {
+  std::vector<ImageArg> images;
+  std::string prompt;  // --question (or --prompt)
+  std::string system_prompt;
+  std::vector<std::string> labels;
+  std::optional<ThresholdArg> threshold;
+  std::string priority = "normal";
   std::string request_id;
 };
 
@@ -53,13 +74,34 @@ struct TokenizerArgs {
   bool skip_special = false;   // detokenize: special tokens are left out of the text
 };
 
-enum class CliCommand { kHelp, kHealth, kInfo, kGenerate, kTokenize, kDetokenize };
+// How to reach and identify to the server; all empty: plaintext, no token.
+struct ConnectionArgs {
+  std::string tls_ca;      // PEM CA that signed the server's certificate; set: TLS
+  std::string tls_cert;    // PEM client certificate for mTLS, with tls_key
+  std::string tls_key;     // PEM private key of tls_cert
+  std::string token_file;  // a file holding the bearer token
+  std::string token;       // the bearer token itself
+};
+
+enum class CliCommand {
+  kHelp,
+  kHealth,
+  kInfo,
+  kGenerate,
+  kInspect,
+  kLoadModel,
+  kTokenize,
+  kDetokenize
+};
 
 struct CliArgs {
   CliCommand command = CliCommand::kHelp;
   std::string address = "127.0.0.1:50051";
-  int64_t deadline_ms = 0;  // 0: none for generate, 10 s for health and info
+  int64_t deadline_ms = 0;  // 0: none for generate and load-model, 10 s for health and info
+  ConnectionArgs connection;
   GenerateArgs generate;
+  std::string model_dir;  // load-model DIR: a path on the server's machine
+  InspectArgs inspect;
   TokenizerArgs tokenizer;
 };
 

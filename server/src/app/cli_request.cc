@@ -16,7 +16,8 @@ v1::PixelFormat PixelFormatFromName(const std::string& name) {
   v1::PixelFormat format = v1::PIXEL_FORMAT_UNSPECIFIED;
   if (name.empty() || !v1::PixelFormat_Parse("PIXEL_FORMAT_" + name, &format) ||
       format == v1::PIXEL_FORMAT_UNSPECIFIED) {
-    throw UsageError("--pixel-format: '" + name + "' is not MONO8, RGB8, BGR8 or BAYER_RG8");
+    throw UsageError("--pixel-format: '" + name +
+                     "' is not a pixel format (auroraedge-cli --help lists them)");
   }
   return format;
 }
@@ -38,6 +39,7 @@ void FillImage(const ImageArg& arg, v1::Image* image) {
   } else {
     image->set_encoded(ReadFile(arg.path));
   }
+  if (arg.reference) image->set_role(v1::IMAGE_ROLE_REFERENCE);
   if (arg.roi) {
     v1::RegionOfInterest* roi = image->mutable_roi();
     roi->set_x(arg.roi->x);
@@ -64,6 +66,26 @@ v1::GenerateRequest BuildGenerateRequest(const GenerateArgs& args) {
   if (args.repetition_penalty) sampling->set_repetition_penalty(*args.repetition_penalty);
   if (args.seed) sampling->set_seed(*args.seed);
   for (const std::string& stop : args.stop) sampling->add_stop(stop);
+  if (args.top_logprobs) sampling->set_top_logprobs(*args.top_logprobs);
+  for (const std::string& choice : args.choice) sampling->add_choice(choice);
+  if (!args.json_schema_path.empty()) sampling->set_json_schema(ReadFile(args.json_schema_path));
+  return request;
+}
+
+v1::InspectRequest BuildInspectRequest(const InspectArgs& args) {
+  v1::InspectRequest request;
+  for (const ImageArg& image : args.images) FillImage(image, request.add_images());
+  request.set_prompt(args.prompt);
+  request.set_system_prompt(args.system_prompt);
+  for (const std::string& label : args.labels) request.add_labels(label);
+  if (args.threshold) {
+    v1::DecisionRule* rule = request.mutable_decision_rule();
+    rule->set_label(args.threshold->label);
+    rule->set_ok_below(args.threshold->ok_below);
+    rule->set_ng_from(args.threshold->ng_from);
+  }
+  request.set_priority(PriorityFromName(args.priority));
+  request.set_request_id(args.request_id);
   return request;
 }
 

@@ -130,6 +130,10 @@ const std::vector<Option>& Options() {
            [](ServerConfig& c) -> std::string& { return c.serving.engine.device; }),
       Choice("dtype", {"float32", "bfloat16"}, "weight and activation type",
              [](ServerConfig& c) -> std::string& { return c.serving.engine.dtype; }),
+      Choice("weights", {"float32", "int8"},
+             "decoder and fusion-layer linear weights; int8: quantized at load per output "
+             "channel (CPU, --dtype float32)",
+             [](ServerConfig& c) -> std::string& { return c.serving.engine.weights; }),
       Number<int64_t>("kv-cache-bytes", "upper bound of the KV-cache memory", 1 << 20,
                       std::numeric_limits<int64_t>::max(),
                       [](ServerConfig& c) -> int64_t& { return c.serving.engine.kv_cache_bytes; }),
@@ -146,7 +150,7 @@ const std::vector<Option>& Options() {
           [](ServerConfig& c) -> int& { return c.serving.scheduling.max_waiting_requests; }),
       Number<int>(
           "max-running-sequences", "decode batch size, at most", 1, 4096,
-          [](ServerConfig& c) -> int& { return c.serving.scheduling.max_running_sequences; }),
+          [](ServerConfig& c) -> int& { return c.serving.engine.max_sequences; }),
       Number<int>(
           "max-prefill-tokens-per-step", "prompt tokens processed in one engine step", 1, 1'000'000,
           [](ServerConfig& c) -> int& { return c.serving.scheduling.max_prefill_tokens_per_step; }),
@@ -161,16 +165,25 @@ const std::vector<Option>& Options() {
              std::chrono::microseconds(ParseNumber<int64_t>(v, 0, 10'000'000));
        }},
       Number<int>(
-          "preprocessing-threads", "image decoding and resizing workers", 1, 256,
-          [](ServerConfig& c) -> int& { return c.serving.scheduling.preprocessing_threads; }),
+          "preprocessing-threads", "workers that prepare requests (tokenizing) and decode images", 1, 256,
+          [](ServerConfig& c) -> int& { return c.serving.preprocessing_threads; }),
       Number<int>(
           "stream-buffer-chunks",
           "chunks buffered per stream for a slow reader; beyond: RESOURCE_EXHAUSTED", 1, 1'000'000,
-          [](ServerConfig& c) -> int& { return c.serving.scheduling.stream_buffer_chunks; }),
+          [](ServerConfig& c) -> int& { return c.serving.stream_buffer_chunks; }),
       Number<int>("max-images-per-request", "images per request (0: the model's limit)", 0, 1024,
                   [](ServerConfig& c) -> int& { return c.serving.max_images_per_request; }),
       Number<int>("max-prompt-bytes", "bytes of the prompt, and of the system prompt", 1, 64 << 20,
                   [](ServerConfig& c) -> int& { return c.serving.max_prompt_bytes; }),
+      Number<int64_t>(
+          "image-feature-cache-bytes",
+          "encoded images' features kept by the content hash of their patches, so that a golden "
+          "reference sent with every request is encoded once (0: no cache)",
+          0, std::numeric_limits<int64_t>::max(),
+          [](ServerConfig& c) -> int64_t& { return c.serving.image_feature_cache_bytes; }),
+      Number<int>("constraint-cache-entries",
+                  "compiled choice/json_schema constraints kept for reuse", 0, 1'000'000,
+                  [](ServerConfig& c) -> int& { return c.serving.constraint_cache_entries; }),
       Number<int64_t>(
           "max-encoded-image-bytes", "bytes of one encoded image", 1, int64_t{1} << 32,
           [](ServerConfig& c) -> int64_t& { return c.serving.limits.max_encoded_bytes; }),
@@ -180,13 +193,100 @@ const std::vector<Option>& Options() {
       Number<int>("max-request-bytes", "bytes of one gRPC request message (all images)", 1024,
                   std::numeric_limits<int>::max(),
                   [](ServerConfig& c) -> int& { return c.max_request_bytes; }),
+      {"listen-reuseport", "true|false",
+       "let other servers listen on the same gRPC address (SO_REUSEPORT) on purpose; false: a "
+       "second server on a taken address fails to start",
+       [](const ServerConfig& c) { return std::string(c.listen_reuseport ? "true" : "false"); },
+       [](ServerConfig& c, const std::string& v) { c.listen_reuseport = ParseBool(v); }},
+      Number<int>("max-metadata-bytes",
+                  "request metadata of one call (name + value + 32 per entry); beyond: "
+                  "RESOURCE_EXHAUSTED for that call alone",
+                  512, 1 << 20,
+                  [](ServerConfig& c) -> int& { return c.client_limits.max_metadata_bytes; }),
+      Number<int>(
+          "max-streams-per-connection",
+          "HTTP/2 streams open at once on one connection; a client queues more", 1, 1'000'000,
+          [](ServerConfig& c) -> int& { return c.client_limits.max_streams_per_connection; }),
+      Number<int>("max-connections",
+                  "gRPC connections open at once; a new one beyond is closed (0: no limit)", 0,
+                  1'000'000,
+                  [](ServerConfig& c) -> int& { return c.client_limits.max_connections; }),
+      Number<int>("max-connections-per-peer",
+                  "gRPC connections open at once from one client IP address; a new one beyond is "
+                  "closed (0: no limit; behind a proxy its clients share its address)",
+                  0, 1'000'000,
+                  [](ServerConfig& c) -> int& { return c.client_limits.max_connections_per_peer; }),
+      Number<int>("max-calls", "Generate calls in flight; beyond: RESOURCE_EXHAUSTED (0: no limit)",
+                  0, 1'000'000, [](ServerConfig& c) -> int& { return c.client_limits.max_calls; }),
+      Number<int>("max-calls-per-peer",
+                  "Generate calls in flight from one client IP address; beyond: "
+                  "RESOURCE_EXHAUSTED (0: no limit)",
+                  0, 1'000'000,
+                  [](ServerConfig& c) -> int& { return c.client_limits.max_calls_per_peer; }),
+      {"stream-write-timeout-ms", "N",
+       "a Generate response the client has not taken for this long ends the call with "
+       "RESOURCE_EXHAUSTED (0: never)",
+       [](const ServerConfig& c) {
+         return std::to_string(c.client_limits.stream_write_timeout.count());
+       },
+       [](ServerConfig& c, const std::string& v) {
+         c.client_limits.stream_write_timeout =
+             std::chrono::milliseconds(ParseNumber<int64_t>(v, 0, 3'600'000));
+       }},
+      Number<int64_t>(
+          "grpc-memory-bytes",
+          "gRPC's buffers (connections, requests being received) all together; beyond, gRPC "
+          "cancels calls (RESOURCE_EXHAUSTED) to get back under it (0: no quota)",
+          0, std::numeric_limits<int64_t>::max(),
+          [](ServerConfig& c) -> int64_t& { return c.client_limits.grpc_memory_bytes; }),
+      Number<int>("metrics-max-connections",
+                  "connections to the metrics endpoint at once; a new one beyond closes the oldest "
+                  "that has not sent its whole request",
+                  1, 65'536,
+                  [](ServerConfig& c) -> int& { return c.metrics_limits.max_connections; }),
+      {"metrics-request-timeout-ms", "N",
+       "a metrics connection's whole request and response, however slowly the client sends",
+       [](const ServerConfig& c) {
+         return std::to_string(c.metrics_limits.request_timeout.count());
+       },
+       [](ServerConfig& c, const std::string& v) {
+         c.metrics_limits.request_timeout =
+             std::chrono::milliseconds(ParseNumber<int64_t>(v, 1, 600'000));
+       }},
       {"drain-timeout-ms", "N", "on SIGTERM/SIGINT, how long in-flight streams may run on",
        [](const ServerConfig& c) { return std::to_string(c.drain_timeout.count()); },
        [](ServerConfig& c, const std::string& v) {
          c.drain_timeout = std::chrono::milliseconds(ParseNumber<int64_t>(v, 0, 3'600'000));
        }},
+      // Transport security and client identity; each file is reloaded on SIGHUP.
+      Text("tls-cert", "FILE",
+           "PEM certificate (then its chain) of the gRPC port; with --tls-key: TLS instead of "
+           "plaintext",
+           [](ServerConfig& c) -> std::string& { return c.security.tls_certificate_file; }),
+      Text("tls-key", "FILE", "PEM private key of --tls-cert, unencrypted",
+           [](ServerConfig& c) -> std::string& { return c.security.tls_private_key_file; }),
+      Text("tls-client-ca", "FILE",
+           "PEM CA certificates: clients must present a certificate one of them signed (mTLS); "
+           "its subject is the client's identity in the logs",
+           [](ServerConfig& c) -> std::string& { return c.security.tls_client_ca_file; }),
+      Text("token-file", "FILE",
+           "JSON list of bearer tokens (name, sha256, priorities, requests_per_second, burst; see "
+           "README 'Security'): every Inference call must carry one",
+           [](ServerConfig& c) -> std::string& { return c.security.token_file; }),
   };
   return options;
+}
+
+// Settings that only make sense together, named by their flags.
+void CheckSecurity(const SecurityOptions& security) {
+  if (security.tls_certificate_file.empty() != security.tls_private_key_file.empty()) {
+    throw ConfigError(security.tls_certificate_file.empty()
+                          ? "--tls-key: needs --tls-cert, the certificate of that key"
+                          : "--tls-cert: needs --tls-key, the certificate's private key");
+  }
+  if (!security.tls_client_ca_file.empty() && !security.tls()) {
+    throw ConfigError("--tls-client-ca: needs --tls-cert and --tls-key (mTLS runs over TLS)");
+  }
 }
 
 const Option* FindOption(const std::string& name) {
@@ -303,6 +403,7 @@ ParsedCommandLine ParseServerConfig(const std::vector<std::string>& args,
     }
   }
   for (const auto& [option, value] : flags) Apply(*option, value, "--" + option->name, &config);
+  if (!parsed.help) CheckSecurity(config.security);
 
   if (!parsed.help && config.serving.engine.model_dir.empty()) {
     throw ConfigError(
@@ -321,7 +422,9 @@ std::string ServerHelp() {
          "config file given by --config. Precedence: flags > environment > config file > "
          "defaults.\n"
          "SIGINT/SIGTERM: stop accepting, let in-flight streams finish (--drain-timeout-ms), exit "
-         "0.\n\n";
+         "0;\na second SIGINT/SIGTERM during the drain ends the streams still running at once.\n"
+         "SIGHUP: reload the TLS files and the token file (a file that fails keeps the one in "
+         "use).\n\n";
   for (const Option& option : Options()) {
     out << "  --" << option.name << " " << option.argument << "\n      " << option.help
         << "\n      default: " << option.get(defaults) << "; env " << EnvName(option.name) << "\n";

@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "auroraedge/server/inference_engine.h"
+#include "auroraedge/server/grpc_server.h"
+#include "auroraedge/server/metrics_server.h"
+#include "auroraedge/server/security_options.h"
+#include "auroraedge/server/serving_front_end.h"
 
 namespace auroraedge::server::app {
 
@@ -29,6 +32,12 @@ struct ServerConfig {
   int max_request_bytes = 64 << 20;
   std::chrono::milliseconds drain_timeout{30000};
   ServingOptions serving;  // serving.engine.model_dir is the model directory
+  SecurityOptions security;
+  // What one client can hold, and the metrics endpoint's bounds (README,
+  // "Limits under misbehaving clients").
+  bool listen_reuseport = false;
+  ClientLimits client_limits;
+  MetricsEndpointLimits metrics_limits;
 };
 
 // A bad option value or source. The message names the source (flag,

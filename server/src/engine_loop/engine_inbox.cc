@@ -4,18 +4,15 @@
 
 namespace auroraedge::server {
 
-Status EngineInbox::Admit(std::unique_ptr<LiveRequest> request,
-                          const std::function<Status()>& admit) {
+std::unique_ptr<LiveRequest> EngineInbox::PostRequest(std::unique_ptr<LiveRequest> request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return {StatusCode::kUnavailable, "the server is shutting down"};
-    Status status = admit();
-    if (!status.ok()) return status;
+    if (closed_) return request;
     mail_.requests.push_back(std::move(request));
     signaled_ = true;
   }
   signal_.notify_one();
-  return Status::Ok();
+  return nullptr;
 }
 
 void EngineInbox::PostPreprocessed(PreprocessedImages images) {

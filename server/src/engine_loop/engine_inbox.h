@@ -1,20 +1,18 @@
 #pragma once
 
-// The engine thread's mailbox: new requests from Submit, finished
-// preprocessing jobs from the workers, and wake-ups (Cancel). The engine
-// thread takes everything at once after each plan and sleeps here when it
-// has nothing to do.
+// The engine thread's one queue: prepared requests and finished
+// preprocessing jobs, and wake-ups for cancels (a cancel itself is a flag
+// on the request, RequestControl). The engine thread takes everything at
+// once before each plan and sleeps here when it has nothing to do.
 //
 // Threading: every method is thread-safe.
 
 #include <condition_variable>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
 
-#include "auroraedge/server/status.h"
 #include "live_request.h"
 
 namespace auroraedge::server {
@@ -26,20 +24,18 @@ class EngineInbox {
     std::vector<PreprocessedImages> preprocessed;
   };
 
-  // Calls `admit` (the scheduler's Add) and queues the request when it
-  // answers OK, both under the inbox's lock: once the scheduler has planned
-  // a request, a Take that follows the plan always finds it. UNAVAILABLE
-  // once closed.
-  Status Admit(std::unique_ptr<LiveRequest> request, const std::function<Status()>& admit);
+  // Queues a prepared request. Once closed it is handed back (the caller
+  // ends its stream) instead.
+  std::unique_ptr<LiveRequest> PostRequest(std::unique_ptr<LiveRequest> request);
   void PostPreprocessed(PreprocessedImages images);
   void Wake();
 
   Mail Take();
-  // Returns when something was posted or woken since the last Take, when
-  // closed, or at `until`.
+  // Returns when something was posted since the last Take, when closed, or
+  // at `until`.
   void WaitUntil(std::optional<TimePoint> until);
 
-  // From now on Admit answers UNAVAILABLE and the engine loop ends.
+  // From now on PostRequest refuses and the engine loop ends.
   void Close();
   bool closed() const;
 

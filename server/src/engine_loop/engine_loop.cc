@@ -1,11 +1,14 @@
 #include "engine_loop.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "inspection_outcome.h"
 #include "preprocess_job.h"
 
 namespace auroraedge::server {
@@ -13,36 +16,25 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Status Internal(const std::string& where, const std::exception& error) {
-  return {StatusCode::kInternal, where + ": " + error.what()};
-}
-
-// The status a request log shows for a request that ended with a final
-// message.
-Status StatusOf(FinishReason reason) {
-  switch (reason) {
-    case FinishReason::kCancelled:
-      return {StatusCode::kCancelled, "cancelled"};
-    case FinishReason::kDeadline:
-      return {StatusCode::kDeadlineExceeded, "deadline exceeded"};
-    default:
-      return Status::Ok();
-  }
+Status Internal(const std::string& where, const std::string& what) {
+  return {StatusCode::kInternal, where + ": " + what};
 }
 
 }  // namespace
 
-EngineLoop::EngineLoop(std::unique_ptr<model::Engine> engine, Scheduler& scheduler,
-                       EngineInbox& inbox, RequestRegistry& registry,
+EngineLoop::EngineLoop(std::unique_ptr<model::ModelRunner> runner, EngineInbox& inbox,
+                       RequestRegistry& registry, WorkerPool& workers, std::atomic<int>& unadmitted,
                        std::shared_ptr<ServingObserver> observer,
                        const EngineLoopSettings& settings)
-    : engine_(std::move(engine)),
-      scheduler_(scheduler),
+    : runner_(std::move(runner)),
+      settings_(settings),
+      scheduler_(std::make_unique<Scheduler>(settings.scheduler, runner_->kv_geometry())),
       inbox_(inbox),
       registry_(registry),
+      workers_(workers),
+      unadmitted_(unadmitted),
       observer_(std::move(observer)),
-      settings_(settings),
-      preprocessing_pool_(settings.preprocessing_threads) {}
+      image_features_(settings.image_feature_cache_bytes) {}
 
 void EngineLoop::Run() {
   while (!inbox_.closed()) {
@@ -50,199 +42,263 @@ void EngineLoop::Run() {
     try {
       progressed = RunOnce();
     } catch (const std::exception& error) {
-      // A broken invariant: fail what is in flight rather than serve from
-      // inconsistent books.
-      EndAll(Internal("engine loop", error));
+      // A broken invariant: the books cannot be trusted. Say what broke, fail
+      // what is in flight, and go on with fresh books.
+      spdlog::error("engine loop: {}; ending the {} requests in flight with INTERNAL", error.what(),
+                    live_.size());
+      EndAll(Internal("engine loop", error.what()));
+      scheduler_ = std::make_unique<Scheduler>(settings_.scheduler, runner_->kv_geometry());
     }
-    if (!progressed) inbox_.WaitUntil(scheduler_.NextWakeup());
+    if (!progressed) inbox_.WaitUntil(scheduler_->NextWakeup());
   }
   EndAll({StatusCode::kUnavailable, "the server is shutting down"});
 }
 
 bool EngineLoop::RunOnce() {
-  const TimePoint now = Clock::now();
-  const StepPlan plan = scheduler_.Plan(now);
   EngineInbox::Mail mail = inbox_.Take();
-  // New requests first: one cancelled right after Submit is ended below.
-  AddRequests(mail.requests);
+  const TimePoint now = Clock::now();
+  AcceptRequests(mail.requests, now);
+  // Cancels and deadlines first: a request ends in the stage it was in when
+  // they came, whatever else arrived in the meantime.
+  ApplyCancels();
+  scheduler_->ExpireDeadlines(now);
+  AcceptPreprocessed(mail.preprocessed, now);
+  ApplyCancels();  // those from the observer's stage hooks just now
+
+  const StepPlan plan = scheduler_->Plan(now);
   for (const EndedRequest& ended : plan.ended) {
     EndWithFinal(ended.id, ended.reason == EndReason::kCancelled ? FinishReason::kCancelled
                                                                  : FinishReason::kDeadline);
   }
-  AcceptPreprocessed(mail.preprocessed, now);
   for (SequenceId id : plan.admitted) MarkAdmitted(id, now);
   for (SequenceId id : plan.to_preprocess) {
-    const auto it = live_.find(id);
-    if (it != live_.end()) StartPreprocessing(*it->second);
+    if (LiveRequest* live = Find(id)) StartPreprocessing(*live);
   }
   if (!plan.vision_batch.empty()) RunVisionBatch(plan.vision_batch);
   if (plan.has_model_work()) RunModelStep(plan);
+  scheduler_->CompleteStep(plan);
   ReportLoad();
   return plan.has_work() || !plan.ended.empty() || !plan.admitted.empty() ||
          !mail.requests.empty() || !mail.preprocessed.empty();
 }
 
-void EngineLoop::AddRequests(std::vector<std::unique_ptr<LiveRequest>>& requests) {
+void EngineLoop::ApplyCancels() {
+  for (const auto& [id, live] : live_) {
+    // Abort ignores a request the scheduler has already let go.
+    if (live->control->cancelled.load()) scheduler_->Abort(id, EndReason::kCancelled);
+  }
+}
+
+void EngineLoop::EnterStage(LiveRequest& live, RequestStage stage, TimePoint now) {
+  switch (stage) {
+    case RequestStage::kQueued:
+      break;  // its clock started at Submit
+    case RequestStage::kPreprocessing:
+      live.stages.preprocessing = now;
+      break;
+    case RequestStage::kVision:
+      live.stages.vision = now;
+      break;
+    case RequestStage::kPrefill:
+      live.stages.prefill = now;
+      break;
+    case RequestStage::kDecode:
+      live.stages.decode = now;
+      break;
+  }
+  if (observer_ && live.observed) observer_->OnStage(live.request.request_id, stage);
+}
+
+void EngineLoop::AcceptRequests(std::vector<std::unique_ptr<LiveRequest>>& requests,
+                                TimePoint now) {
   for (std::unique_ptr<LiveRequest>& request : requests) {
     const SequenceId id = request->id;
-    live_.emplace(id, std::move(request));
+    RequestSpec spec;
+    spec.id = id;
+    spec.priority = request->request.priority;
+    spec.prompt_tokens = static_cast<int>(request->prepared.prompt_tokens.size());
+    spec.max_new_tokens = request->prepared.max_new_tokens;
+    if (request->prepared.inspection) {
+      spec.scored_tokens = request->prepared.inspection->scored_rows();
+    }
+    spec.num_images = request->num_images;
+    spec.deadline = request->request.deadline;
+    LiveRequest& live = *live_.emplace(id, std::move(request)).first->second;
+    scheduler_->Add(spec);
+    EnterStage(live, RequestStage::kQueued, now);
   }
 }
 
 void EngineLoop::AcceptPreprocessed(std::vector<PreprocessedImages>& results, TimePoint now) {
   for (PreprocessedImages& done : results) {
-    const auto it = live_.find(done.id);
-    if (it == live_.end()) continue;  // ended while its images were being prepared
+    LiveRequest* live = Find(done.id);
+    // Ended, or ending in this round, while its images were being prepared.
+    if (live == nullptr || !scheduler_->phase(done.id)) continue;
     if (!done.status.ok()) {
       EndWithError(done.id, done.status);
       continue;
     }
-    LiveRequest& live = *it->second;
-    live.patches = std::move(done.patches);
-    live.image_records = std::move(done.records);
-    live.stages.vision = now;
-    scheduler_.OnPreprocessed(done.id, now);
+    live->patches = std::move(done.patches);
+    live->feature_keys = std::move(done.feature_keys);
+    live->image_records = std::move(done.records);
+    scheduler_->OnPreprocessed(done.id, now);
+    EnterStage(*live, RequestStage::kVision, now);
   }
 }
 
 void EngineLoop::MarkAdmitted(SequenceId id, TimePoint now) {
-  const auto it = live_.find(id);
-  if (it == live_.end()) return;
-  LiveRequest& live = *it->second;
-  (live.num_images > 0 ? live.stages.preprocessing : live.stages.prefill) = now;
+  LiveRequest* live = Find(id);
+  if (live == nullptr) return;
+  live->admitted = true;
+  --unadmitted_;
+  EnterStage(*live, live->num_images > 0 ? RequestStage::kPreprocessing : RequestStage::kPrefill,
+             now);
 }
 
 void EngineLoop::StartPreprocessing(LiveRequest& live) {
-  preprocessing_pool_.Post([inbox = &inbox_, id = live.id, images = std::move(live.request.images),
-                            config = settings_.preprocess] {
-    inbox->PostPreprocessed(PreprocessImages(id, images, config));
+  workers_.Post([inbox = &inbox_, id = live.id, images = std::move(live.request.images),
+                 config = settings_.preprocess, keys = image_features_.max_bytes() > 0] {
+    inbox->PostPreprocessed(PreprocessImages(id, images, config, keys));
   });
 }
 
-void EngineLoop::RunVisionBatch(const std::vector<SequenceId>& batch) {
-  std::vector<const preprocessing::PatchImage*> images;
-  std::vector<LiveRequest*> requests;
-  for (SequenceId id : batch) {
-    const auto it = live_.find(id);
-    if (it == live_.end()) continue;
-    requests.push_back(it->second.get());
-    for (const preprocessing::PatchImage& patches : it->second->patches) images.push_back(&patches);
-  }
-  const TimePoint start = Clock::now();
-  std::vector<model::VisualFeatures> features;
+bool EngineLoop::StartInRunner(LiveRequest& live) {
+  const std::optional<model::KvPlacement> placement = scheduler_->placement(live.id);
+  if (!placement)
+    throw std::logic_error("request " + live.request.request_id + " has no placement");
+  model::SequenceStart start;
+  start.id = live.id;
+  start.placement = *placement;
+  start.prompt = live.prepared.prompt_tokens;
+  start.max_new_tokens = live.prepared.max_new_tokens;
+  start.sampling = live.prepared.sampling;
+  if (live.prepared.inspection) start.labels = live.prepared.inspection->label_tokens;
   try {
-    features = engine_->EncodeImages(images);
+    runner_->StartSequence(start, std::move(live.features));
   } catch (const std::exception& error) {
-    for (LiveRequest* live : requests) EndWithError(live->id, Internal("vision encoder", error));
-    return;
+    spdlog::error("request {}: the model runner refused it: {}", live.request.request_id,
+                  error.what());
+    EndWithError(live.id, Internal("model runner", error.what()));
+    return false;
   }
-  const TimePoint end = Clock::now();
-  size_t next = 0;
-  for (LiveRequest* live : requests) {
-    const size_t count = live->patches.size();
-    live->features.assign(features.begin() + next, features.begin() + next + count);
-    next += count;
-    live->patches.clear();
-    live->stages.prefill = end;
-  }
-  const bool observed = std::any_of(requests.begin(), requests.end(),
-                                    [](const LiveRequest* live) { return live->observed; });
-  if (observer_ && observed) {
-    observer_->OnVisionBatch(static_cast<int>(images.size()), SecondsBetween(start, end));
-  }
-}
-
-std::optional<model::StepItem> EngineLoop::PrefillItem(const PrefillChunk& chunk) {
-  const auto it = live_.find(chunk.id);
-  if (it == live_.end()) return std::nullopt;
-  LiveRequest& live = *it->second;
-  if (chunk.start == 0) {
-    try {
-      engine_->AddSequence(live.id, live.prompt_tokens, std::move(live.features),
-                           live.max_new_tokens);
-      live.in_model = true;
-    } catch (const std::length_error& error) {
-      EndWithError(live.id, {StatusCode::kResourceExhausted, error.what()});
-      return std::nullopt;
-    } catch (const std::exception& error) {
-      EndWithError(live.id, Internal("model AddSequence", error));
-      return std::nullopt;
-    }
-  }
-  return model::StepItem::Prefill(live.id, chunk.num_tokens, chunk.completes_prompt);
+  live.in_runner = true;
+  return true;
 }
 
 void EngineLoop::RunModelStep(const StepPlan& plan) {
-  std::vector<model::StepItem> items;
+  std::vector<model::StepRow> rows;
   for (const PrefillChunk& chunk : plan.prefill) {
-    if (std::optional<model::StepItem> item = PrefillItem(chunk)) items.push_back(*item);
+    LiveRequest* live = Find(chunk.id);
+    if (live == nullptr || (!live->in_runner && !StartInRunner(*live))) continue;
+    rows.push_back(model::StepRow::Prefill(chunk.id, chunk.num_tokens, chunk.completes_prompt));
+    if (chunk.completes_prompt && live->prepared.constrained) {
+      rows.back().allowed_tokens = &live->prepared.constrained->AllowedTokens();
+    }
   }
   for (SequenceId id : plan.decode) {
-    const auto it = live_.find(id);
-    if (it == live_.end()) continue;
-    items.push_back(model::StepItem::Decode(id, it->second->last_token));
+    LiveRequest* live = Find(id);
+    if (live == nullptr) continue;
+    rows.push_back(model::StepRow::Decode(id, live->last_token));
+    if (live->prepared.constrained) {
+      rows.back().allowed_tokens = &live->prepared.constrained->AllowedTokens();
+    }
   }
-  if (items.empty()) return;
+  if (rows.empty()) return;
 
   const TimePoint start = Clock::now();
-  std::vector<model::StepOutput> outputs;
-  try {
-    outputs = engine_->Step(items);
-  } catch (const std::exception& error) {
-    for (const model::StepItem& item : items) {
-      EndWithError(item.sequence, Internal("model step", error));
-    }
-    return;
-  }
+  std::vector<model::RowResult> results = runner_->Step(rows);
   const TimePoint end = Clock::now();
-  for (model::StepOutput& output : outputs) {
-    const auto it = live_.find(output.sequence);
-    if (it != live_.end()) AcceptLogits(*it->second, output.logits, end);
-  }
+  // Reported before the step's outputs go out: a client that has its answer
+  // finds the step that made it in the metrics.
   if (observer_) {
     observer_->OnStep(
         {static_cast<int>(plan.decode.size()), plan.prefill_tokens(), SecondsBetween(start, end)});
   }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    model::RowResult& result = results[i];
+    LiveRequest* live = Find(rows[i].sequence);
+    if (live == nullptr) continue;
+    if (!result.ok()) {
+      spdlog::error("request {}: model step failed: {}", live->request.request_id, result.error);
+      EndWithError(live->id, Internal("model step", result.error));
+    } else if (rows[i].sample && live->prepared.inspection) {
+      AcceptScores(*live, result, end);
+    } else if (rows[i].sample) {
+      AcceptToken(*live, result, end);
+    }
+  }
 }
 
-void EngineLoop::AcceptLogits(LiveRequest& live, std::vector<float>& logits, TimePoint now) {
-  int32_t token = 0;
+void EngineLoop::AcceptToken(LiveRequest& live, model::RowResult& result, TimePoint now) {
+  const SequenceId id = live.id;
   try {
-    token = live.sampler.Sample(logits);
+    if (live.stages.decode) {
+      live.inter_token_seconds.push_back(SecondsBetween(live.last_token_at, now));
+    } else {
+      EnterStage(live, RequestStage::kDecode, now);
+    }
+    live.last_token_at = now;
+    live.last_token = result.token;
+    std::optional<TokenLogprobs> logprobs;
+    if (live.prepared.sampling.top_logprobs >= 0) {
+      logprobs = TokenLogprobs{result.token, result.logprob, std::move(result.top_logprobs)};
+    }
+    ConstrainedSequence* constrained = live.prepared.constrained.get();
+    if (constrained != nullptr) constrained->Advance(result.token);
+    SequenceOutput::Update update = live.prepared.output->Append(result.token, std::move(logprobs));
+    // A constrained answer ends complete: at its budget's end (the masks
+    // saw to it) or where its grammar allows nothing but the end.
+    if (constrained != nullptr && update.finish == FinishReason::kLength) {
+      update.finish = FinishReason::kStop;
+    } else if (constrained != nullptr && !update.finish && constrained->Finished()) {
+      live.prepared.output->Finish(update, FinishReason::kStop);
+    }
+    const bool send = !update.chunk.text.empty() || !update.chunk.token_ids.empty();
+    if (send && !live.stream->OnChunk(std::move(update.chunk))) {
+      EndWithError(
+          id, {StatusCode::kResourceExhausted, "stream: the client is not reading; " +
+                                                   std::to_string(settings_.stream_buffer_chunks) +
+                                                   " chunks are waiting (stream_buffer_chunks)"});
+      return;
+    }
+    if (update.finish) EndWithFinal(id, *update.finish);
   } catch (const std::exception& error) {
-    EndWithError(live.id, Internal("sampler", error));
-    return;
+    spdlog::error("request {}: streaming its token failed: {}", live.request.request_id,
+                  error.what());
+    EndWithError(id, Internal("streaming", error.what()));
   }
-  if (live.stages.decode) {
-    live.inter_token_seconds.push_back(SecondsBetween(live.last_token_at, now));
-  } else {
-    live.stages.decode = now;
-  }
-  live.last_token_at = now;
-  live.last_token = token;
+}
 
-  SequenceOutput::Update update = live.output.Append(token);
-  const bool send = !update.chunk.text.empty() || !update.chunk.token_ids.empty();
-  if (send && !live.stream->OnChunk(std::move(update.chunk))) {
-    EndWithError(live.id, {StatusCode::kResourceExhausted,
-                           "stream: the client is not reading; " +
-                               std::to_string(settings_.stream_buffer_chunks) +
-                               " chunks are waiting (stream_buffer_chunks)"});
+void EngineLoop::AcceptScores(LiveRequest& live, const model::RowResult& result, TimePoint now) {
+  try {
+    EnterStage(live, RequestStage::kDecode, now);  // its answer is out
+    InspectionResult scored;
+    ScoreInspection(*live.prepared.inspection, result.label_logprobs, scored);
+    live.inspection_result = std::move(scored);
+  } catch (const std::exception& error) {
+    spdlog::error("request {}: scoring its labels failed: {}", live.request.request_id,
+                  error.what());
+    EndWithError(live.id, Internal("inspection", error.what()));
     return;
   }
-  if (update.finish) EndWithFinal(live.id, *update.finish);
+  EndWithFinal(live.id, FinishReason::kStop);
 }
 
 void EngineLoop::ReportLoad() {
-  kv_tokens_reserved_ = engine_->kv_tokens_reserved();
+  kv_tokens_reserved_ = scheduler_->kv_tokens_reserved();
   if (!observer_) return;
   LoadRecord load;
-  load.requests_waiting = scheduler_.num_waiting();
-  load.requests_running = scheduler_.num_running();
-  load.kv_tokens_used = engine_->kv_tokens_reserved();
-  load.kv_tokens_total = engine_->kv_token_capacity();
-  load.kv_bytes_per_token = settings_.kv_bytes_per_token;
+  load.requests_waiting = unadmitted_.load();
+  load.requests_running = scheduler_->num_running();
+  load.kv_tokens_used = scheduler_->kv_tokens_reserved();
+  load.kv_tokens_total = scheduler_->kv().capacity_tokens();
+  load.kv_bytes_per_token = runner_->kv_geometry().bytes_per_token;
   observer_->OnLoad(load);
+}
+
+LiveRequest* EngineLoop::Find(SequenceId id) {
+  const auto it = live_.find(id);
+  return it == live_.end() ? nullptr : it->second.get();
 }
 
 void EngineLoop::EndWithFinal(SequenceId id, FinishReason reason) { End(id, reason, Status::Ok()); }
@@ -256,49 +312,36 @@ void EngineLoop::End(SequenceId id, std::optional<FinishReason> reason, const St
   if (it == live_.end()) return;
   const std::unique_ptr<LiveRequest> live = std::move(it->second);
   live_.erase(it);
-  scheduler_.Finish(id);
-  if (live->in_model) engine_->Release(id);
-  kv_tokens_reserved_ = engine_->kv_tokens_reserved();
+  scheduler_->Finish(id);
+  if (live->in_runner) runner_->EndSequence(id);
+  if (!live->admitted) --unadmitted_;
+  kv_tokens_reserved_ = scheduler_->kv_tokens_reserved();
 
   // The id is free again before the stream hears of the end, so a client
   // may reuse it at once; WaitIdle still waits for the callbacks below.
   registry_.ReleaseId(live->request.request_id);
   const StageTimings timings = ToStageTimings(live->stages, Clock::now());
-  if (reason) {
-    GenerationFinal final;
-    final.reason = *reason;
-    final.prompt_tokens = static_cast<int>(live->prompt_tokens.size());
-    final.completion_tokens = live->output.completion_tokens();
-    final.images = live->num_images;
-    final.timings = timings;
-    live->stream->OnFinal(final);
-  } else {
-    live->stream->OnError(status);
+  try {
+    Deliver(*live, reason, status, timings);
+  } catch (const std::exception& error) {
+    spdlog::error("request {}: delivering its end failed: {}", live->request.request_id,
+                  error.what());
   }
   if (observer_ && live->observed) {
-    RequestRecord record;
-    record.request_id = live->request.request_id;
-    record.client_address = live->request.client_address;
-    record.priority = live->request.priority;
-    record.images = live->image_records;
-    record.prompt_tokens = static_cast<int>(live->prompt_tokens.size());
-    record.completion_tokens = live->output.completion_tokens();
-    record.finish_reason = reason;
-    record.status = reason ? StatusOf(*reason) : status;
-    record.timings = timings;
-    record.inter_token_seconds = live->inter_token_seconds;
-    record.output_text = live->output.text();
-    observer_->OnRequestFinished(record);
+    observer_->OnRequestFinished(Record(*live, reason, status, timings));
   }
   registry_.Finished();
 }
 
 void EngineLoop::EndAll(const Status& status) {
   EngineInbox::Mail mail = inbox_.Take();
-  AddRequests(mail.requests);
+  for (std::unique_ptr<LiveRequest>& request : mail.requests) {
+    const SequenceId id = request->id;
+    live_.emplace(id, std::move(request));
+  }
   std::vector<SequenceId> ids;
   for (const auto& [id, live] : live_) ids.push_back(id);
-  for (SequenceId id : ids) EndWithError(id, status);
+  for (SequenceId id : ids) End(id, std::nullopt, status);
 }
 
 }  // namespace auroraedge::server

@@ -10,7 +10,8 @@ namespace auroraedge::server {
 
 PreprocessedImages PreprocessImages(SequenceId id,
                                     const std::vector<preprocessing::ImageSource>& images,
-                                    const preprocessing::PreprocessConfig& config) {
+                                    const preprocessing::PreprocessConfig& config,
+                                    bool feature_keys) {
   PreprocessedImages result;
   result.id = id;
   try {
@@ -19,6 +20,7 @@ PreprocessedImages PreprocessImages(SequenceId id,
           preprocessing::Preprocess(images[i], static_cast<int>(i), config);
       result.records.push_back(
           {patches.source_width, patches.source_height, ImageSha256(images[i])});
+      if (feature_keys) result.feature_keys.push_back(PatchSha256(patches));
       result.patches.push_back(std::move(patches));
     }
   } catch (const std::invalid_argument& error) {

@@ -10,10 +10,12 @@
 
 namespace auroraedge::server {
 
-// Turns every image into patches and a log record. Bad input becomes an
-// INVALID_ARGUMENT status naming the image; never throws.
+// Turns every image into patches and a log record, and with
+// `feature_keys` each image's image-feature cache key (PatchSha256). Bad
+// input becomes an INVALID_ARGUMENT status naming the image; never throws.
 PreprocessedImages PreprocessImages(SequenceId id,
                                     const std::vector<preprocessing::ImageSource>& images,
-                                    const preprocessing::PreprocessConfig& config);
+                                    const preprocessing::PreprocessConfig& config,
+                                    bool feature_keys);
 
 }  // namespace auroraedge::server

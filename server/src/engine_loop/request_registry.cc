@@ -2,18 +2,18 @@
 
 namespace auroraedge::server {
 
-bool RequestRegistry::Insert(const std::string& request_id, SequenceId id) {
+bool RequestRegistry::Insert(const std::string& request_id,
+                             std::shared_ptr<RequestControl> control) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!ids_.emplace(request_id, id).second) return false;
+  if (!ids_.emplace(request_id, std::move(control)).second) return false;
   ++in_flight_;
   return true;
 }
 
-std::optional<SequenceId> RequestRegistry::Find(const std::string& request_id) const {
+std::shared_ptr<RequestControl> RequestRegistry::Find(const std::string& request_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   const auto it = ids_.find(request_id);
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
+  return it == ids_.end() ? nullptr : it->second;
 }
 
 void RequestRegistry::ReleaseId(const std::string& request_id) {

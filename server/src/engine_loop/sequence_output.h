@@ -32,7 +32,13 @@ class SequenceOutput {
                  std::vector<std::string> stop_strings, std::vector<int32_t> eos_token_ids,
                  int max_new_tokens);
 
-  Update Append(int32_t token);
+  // `logprobs`: the token's log-probabilities when the request asked for
+  // them; they travel with the token's id.
+  Update Append(int32_t token, std::optional<TokenLogprobs> logprobs = std::nullopt);
+  // Ends the sequence after the token `update` came from, for a reason of
+  // the caller's (a constrained answer that is complete): what is held back
+  // joins the update's chunk, which finishes with `reason`.
+  void Finish(Update& update, FinishReason reason);
 
   int completion_tokens() const { return completion_tokens_; }
   const std::string& text() const { return text_; }  // everything released so far
@@ -49,6 +55,7 @@ class SequenceOutput {
   int max_new_tokens_;
   int completion_tokens_ = 0;
   std::vector<int32_t> unsent_ids_;
+  std::vector<TokenLogprobs> unsent_logprobs_;
   std::string text_;
 };
 

@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "serving_engine.h"
+#include "serving_core.h"
 
 namespace auroraedge::server {
 namespace {
@@ -22,11 +22,11 @@ class WarmUpStream : public GenerationStream {
 
 }  // namespace
 
-void ServingEngine::WarmUp() {
+void ServingCore::WarmUp() {
   GenerationRequest request;
   request.request_id = "warm-up";
   request.prompt = "Warm-up: describe the part.";
-  if (max_images_ > 0) {
+  if (config_.max_images_per_request > 0) {
     preprocessing::RawFrame frame;
     frame.width = 64;
     frame.height = 48;
@@ -38,7 +38,10 @@ void ServingEngine::WarmUp() {
   request.sampling.temperature = 0.0f;
   auto stream = std::make_shared<WarmUpStream>();
   std::future<Status> done = stream->done();
-  Status status = SubmitChecked(std::move(request), stream, /*observed=*/false);
+  Call call;
+  call.generation = std::move(request);
+  call.caller.stream = stream;
+  Status status = SubmitChecked(std::move(call), /*observed=*/false);
   if (status.ok()) status = done.get();
   if (!status.ok()) throw std::runtime_error("warm-up inference failed: " + status.message);
 }

@@ -1,79 +1,108 @@
 #include "generate_reactor.h"
 
-#include <atomic>
+#include <grpc/grpc.h>
+
 #include <chrono>
-#include <cstdio>
-#include <random>
 #include <utility>
 
+#include "call_setup.h"
+#include "message_codec.h"
+#include "metadata_limit.h"
 #include "request_mapping.h"
 #include "response_mapping.h"
 
 namespace auroraedge::server::grpc_api {
-namespace {
-
-// Unique within the process and unlikely to repeat across restarts.
-std::string NewRequestId() {
-  static const uint32_t process_tag = std::random_device{}();
-  static std::atomic<uint64_t> counter{0};
-  char id[40];
-  std::snprintf(id, sizeof id, "ae-%08x-%llu", process_tag,
-                static_cast<unsigned long long>(++counter));
-  return id;
-}
-
-// The call's gRPC deadline on the engine's clock; none stays "never".
-std::chrono::steady_clock::time_point EngineDeadline(const grpc::CallbackServerContext& context) {
-  const auto remaining = context.deadline() - std::chrono::system_clock::now();
-  if (remaining > std::chrono::hours(24 * 365)) return std::chrono::steady_clock::time_point::max();
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining);
-}
-
-}  // namespace
-
 GenerateReactor::GenerateReactor(grpc::CallbackServerContext* context,
-                                 const v1::GenerateRequest& request, EngineGate* gate,
-                                 const RpcListener* listener)
-    : gate_(gate), timer_(listener, "Generate") {
-  gate_->CallStarted();
+                                 const grpc::ByteBuffer& request, const GenerateShared& shared)
+    : shared_(shared),
+      context_(context),
+      timer_(shared.listener, "Generate"),
+      peer_(context->peer()) {
   GenerationRequest mapped;
-  RequestBounds bounds;
-  bounds.vocab_size = gate_->vocab_size();
-  Status status = MapGenerateRequest(request, bounds, &mapped);
+  Status status = Admit(context, request, &mapped);
   if (!status.ok()) {
     End(ToGrpcStatus(status));
     return;
   }
-  if (mapped.request_id.empty()) mapped.request_id = NewRequestId();
-  request_id_ = mapped.request_id;
-  mapped.client_address = context->peer();
-  mapped.deadline = EngineDeadline(*context);
+  WatchWrites(context);
   ResponseStream::Call* call = this;
-  stream_ = std::make_shared<ResponseStream>(request_id_, gate_->stream_buffer_chunks(), call);
+  stream_ =
+      std::make_shared<ResponseStream>(request_id_, shared_.gate->stream_buffer_chunks(), call);
   // Once Submit succeeds the engine may end the call (and delete this) on
   // its own thread at any moment: nothing may touch members after it.
-  submitted_ = true;
-  status = gate_->Submit(std::move(mapped), stream_);
+  status = shared_.gate->Submit(std::move(mapped), stream_, &model_id_);
   if (!status.ok()) {
-    submitted_ = false;
+    model_id_ = 0;  // a Cancel must not reach another request of the same id
     End(ToGrpcStatus(status));
   }
 }
 
-void GenerateReactor::OnWriteDone(bool ok) { stream_->OnWriteDone(ok); }
+Status GenerateReactor::Admit(grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
+                              GenerationRequest* mapped) {
+  Status status = CheckMetadataSize(context->client_metadata(), shared_.max_metadata_bytes);
+  if (!status.ok()) return status;
+  // Who calls is decided before any other work; the priority check needs
+  // the decoded request.
+  auth::Caller caller;
+  status = shared_.access->Authenticate("Generate", *context, &caller);
+  if (!status.ok()) return status;
+  status = shared_.gate->CallStarted(peer_);
+  if (!status.ok()) return status;
+  admitted_ = true;
+  v1::GenerateRequest decoded;
+  status = DecodeMessage(request, &decoded);
+  if (!status.ok()) return status;
+  status = MapGenerateRequest(decoded, mapped);
+  if (!status.ok()) return status;
+  status = shared_.access->Admit("Generate", *context, caller, mapped->priority);
+  if (!status.ok()) return status;
+  if (mapped->request_id.empty()) mapped->request_id = NewRequestId();
+  request_id_ = mapped->request_id;
+  mapped->client_address = AccessCheck::ClientDescription(*context, caller);
+  mapped->deadline = EngineDeadline(*context);
+  return Status::Ok();
+}
+
+void GenerateReactor::WatchWrites(grpc::CallbackServerContext* context) {
+  // The watchdog may cut the call until it lets go of it, possibly just
+  // after OnDone: its own reference keeps gRPC's call valid until then.
+  grpc_call* call = context->c_call();
+  grpc_call_ref(call);
+  std::shared_ptr<grpc_call> held(call, grpc_call_unref);
+  const std::string why = "the client took none of its stream for " +
+                          std::to_string(shared_.watchdog->timeout().count()) +
+                          " ms (stream_write_timeout_ms); cut off";
+  watch_ = shared_.watchdog->Add([held, why] {
+    grpc_call_cancel_with_status(held.get(), GRPC_STATUS_RESOURCE_EXHAUSTED, why.c_str(), nullptr);
+  });
+}
+
+void GenerateReactor::OnWriteDone(bool ok) {
+  watch_->WriteDone();
+  stream_->OnWriteDone(ok);
+}
 
 void GenerateReactor::OnCancel() {
-  if (submitted_) gate_->Cancel(request_id_);
+  // gRPC also cancels the call when its deadline passes; the engine ends
+  // such a request itself, for that reason (FINISH_REASON_DEADLINE in its
+  // request log and metrics), not as one the client cancelled.
+  if (context_->deadline() <= std::chrono::system_clock::now()) return;
+  const uint64_t model_id = model_id_.load();
+  if (model_id != 0) shared_.gate->Cancel(model_id, request_id_);
 }
 
 void GenerateReactor::OnDone() {
+  if (watch_ != nullptr) watch_->Release();
   timer_.Done(status_code_);
-  gate_->CallEnded();
+  if (admitted_) shared_.gate->CallEnded(peer_);
   delete this;
 }
 
-void GenerateReactor::Write(const v1::GenerateResponse& response) { StartWrite(&response); }
+void GenerateReactor::Write(const v1::GenerateResponse& response) {
+  write_buffer_ = EncodeMessage(response);
+  watch_->WriteStarted();
+  StartWrite(&write_buffer_);
+}
 
 void GenerateReactor::End(const grpc::Status& status) {
   status_code_ = status.error_code();

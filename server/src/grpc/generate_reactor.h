@@ -1,28 +1,43 @@
 #pragma once
 
-// One Generate call: maps and submits the request in its constructor, then
-// relays the engine's stream (see ResponseStream). A client cancel (or the
-// call's deadline) cancels the request in the engine. Deletes itself when
-// gRPC is done with the call.
+// One Generate call: checks its metadata and the call limits, decodes,
+// maps and submits the request in its constructor, then relays the
+// engine's stream (see ResponseStream). A client cancel (or the call's
+// deadline) cancels the request in the engine; a client that takes none of
+// its writes for the write timeout is cut off with RESOURCE_EXHAUSTED (see
+// WriteWatchdog). Deletes itself when gRPC is done with the call.
 
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "access_check.h"
 #include "auroraedge/v1/inference.pb.h"
 #include "engine_gate.h"
 #include "response_stream.h"
 #include "rpc_timer.h"
+#include "write_watchdog.h"
 
 namespace auroraedge::server::grpc_api {
 
-class GenerateReactor : public grpc::ServerWriteReactor<v1::GenerateResponse>,
+// What every Generate (and Inspect) call shares; all of it outlives the
+// calls.
+struct GenerateShared {
+  EngineGate* gate = nullptr;
+  const RpcListener* listener = nullptr;  // may be null
+  WriteWatchdog* watchdog = nullptr;
+  const AccessCheck* access = nullptr;  // who may call, at which priority
+  int max_metadata_bytes = 8192;
+};
+
+class GenerateReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                         private ResponseStream::Call {
  public:
-  GenerateReactor(grpc::CallbackServerContext* context, const v1::GenerateRequest& request,
-                  EngineGate* gate, const RpcListener* listener);
+  GenerateReactor(grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
+                  const GenerateShared& shared);
 
  private:
   void OnWriteDone(bool ok) override;
@@ -32,12 +47,25 @@ class GenerateReactor : public grpc::ServerWriteReactor<v1::GenerateResponse>,
   void Write(const v1::GenerateResponse& response) override;
   void End(const grpc::Status& status) override;
 
-  EngineGate* const gate_;
+  // Everything the constructor checks before the request reaches the
+  // engine; the first failure is the call's status.
+  Status Admit(grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
+               GenerationRequest* mapped);
+  void WatchWrites(grpc::CallbackServerContext* context);
+
+  const GenerateShared shared_;
+  grpc::CallbackServerContext* const context_;  // valid until OnDone
   RpcTimer timer_;
+  const std::string peer_;
+  bool admitted_ = false;  // counted by the gate: CallEnded in OnDone
   std::string request_id_;
-  std::atomic<bool> submitted_{false};
+  // The model that took the request (EngineGate::Submit); 0 before and
+  // when it refused it.
+  std::atomic<uint64_t> model_id_{0};
   int status_code_ = 0;
   std::shared_ptr<ResponseStream> stream_;
+  std::shared_ptr<WriteWatchdog::Watch> watch_;
+  grpc::ByteBuffer write_buffer_;  // the write in flight
 };
 
 }  // namespace auroraedge::server::grpc_api

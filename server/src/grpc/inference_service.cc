@@ -1,27 +1,44 @@
 #include "inference_service.h"
 
-#include "generate_reactor.h"
+#include "inspect_reactor.h"
+#include "message_codec.h"
+#include "metadata_limit.h"
 #include "model_info.h"
 #include "response_mapping.h"
 #include "rpc_timer.h"
 
 namespace auroraedge::server::grpc_api {
 
-grpc::ServerWriteReactor<v1::GenerateResponse>* InferenceService::Generate(
-    grpc::CallbackServerContext* context, const v1::GenerateRequest* request) {
-  return new GenerateReactor(context, *request, gate_, listener_);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* InferenceService::Generate(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  return new GenerateReactor(context, *request, shared_);
+}
+
+grpc::ServerUnaryReactor* InferenceService::Inspect(grpc::CallbackServerContext* context,
+                                                    const grpc::ByteBuffer* request,
+                                                    grpc::ByteBuffer* response) {
+  return new InspectReactor(context, *request, response, shared_);
 }
 
 grpc::ServerUnaryReactor* InferenceService::GetModelInfo(grpc::CallbackServerContext* context,
-                                                         const v1::GetModelInfoRequest* request,
-                                                         v1::ModelInfo* response) {
-  const RpcTimer timer(listener_, "GetModelInfo");
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  const RpcTimer timer(shared_.listener, "GetModelInfo");
+  v1::GetModelInfoRequest decoded;
+  Status status = CheckMetadataSize(context->client_metadata(), shared_.max_metadata_bytes);
+  auth::Caller caller;
+  if (status.ok()) status = shared_.access->Authenticate("GetModelInfo", *context, &caller);
+  if (status.ok()) {
+    status = shared_.access->Admit("GetModelInfo", *context, caller, std::nullopt);
+  }
+  if (status.ok()) status = DecodeMessage(*request, &decoded);
   EngineSnapshot snapshot;
-  const grpc::Status status = ToGrpcStatus(gate_->Snapshot(&snapshot));
-  if (status.ok()) *response = DescribeModel(snapshot);
+  if (status.ok()) status = shared_.gate->Snapshot(&snapshot);
+  if (status.ok()) *response = EncodeMessage(DescribeModel(snapshot));
+  const grpc::Status result = ToGrpcStatus(status);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  timer.Done(status.error_code());
+  reactor->Finish(result);
+  timer.Done(result.error_code());
   return reactor;
 }
 

@@ -1,32 +1,40 @@
 #pragma once
 
-// auroraedge.v1.Inference over the callback API: one GenerateReactor per
-// Generate call; GetModelInfo answers at once.
+// auroraedge.v1.Inference over the callback API, with raw (ByteBuffer)
+// methods so that the server decodes requests itself (see message_codec.h):
+// one GenerateReactor per Generate call, one InspectReactor per Inspect
+// call; GetModelInfo answers at once. All pass the access check first (see
+// access_check.h).
 
 #include <grpcpp/grpcpp.h>
 
-#include "auroraedge/server/grpc_server.h"
 #include "auroraedge/v1/inference.grpc.pb.h"
-#include "engine_gate.h"
+#include "generate_reactor.h"
 
 namespace auroraedge::server::grpc_api {
 
-class InferenceService final : public v1::Inference::CallbackService {
- public:
-  // Both must outlive the service.
-  InferenceService(EngineGate* gate, const RpcListener* listener)
-      : gate_(gate), listener_(listener) {}
+using RawInferenceService =
+    v1::Inference::WithRawCallbackMethod_Generate<v1::Inference::WithRawCallbackMethod_Inspect<
+        v1::Inference::WithRawCallbackMethod_GetModelInfo<v1::Inference::Service>>>;
 
-  grpc::ServerWriteReactor<v1::GenerateResponse>* Generate(
-      grpc::CallbackServerContext* context, const v1::GenerateRequest* request) override;
+class InferenceService final : public RawInferenceService {
+ public:
+  // Everything `shared` points to must outlive the service.
+  explicit InferenceService(const GenerateShared& shared) : shared_(shared) {}
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Generate(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request) override;
+
+  grpc::ServerUnaryReactor* Inspect(grpc::CallbackServerContext* context,
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
-                                         const v1::GetModelInfoRequest* request,
-                                         v1::ModelInfo* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
 
  private:
-  EngineGate* const gate_;
-  const RpcListener* const listener_;
+  const GenerateShared shared_;
 };
 
 }  // namespace auroraedge::server::grpc_api

@@ -3,6 +3,8 @@
 #include <google/protobuf/stubs/common.h>
 #include <grpcpp/grpcpp.h>
 
+#include "auroraedge/server/inspection.h"
+
 namespace auroraedge::server::grpc_api {
 namespace {
 
@@ -21,6 +23,7 @@ void DescribeLimits(const EngineSnapshot& snapshot, v1::Limits* out) {
   out->set_max_image_pixels(options.limits.max_pixels);
   out->set_visual_tokens_per_image(config.visual_tokens_per_image);
   out->set_max_waiting_requests(options.scheduling.max_waiting_requests);
+  out->set_max_inspection_labels(kMaxInspectionLabels);
 }
 
 void DescribeArchitecture(const model::ModelConfig& config, v1::ModelArchitecture* out) {

@@ -1,21 +1,15 @@
 #include "request_mapping.h"
 
-#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <utility>
 
 namespace auroraedge::server::grpc_api {
 namespace {
 
 Status Invalid(const std::string& field, const std::string& problem) {
   return {StatusCode::kInvalidArgument, field + ": " + problem};
-}
-
-std::string FormatFloat(float value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", value);
-  return text;
 }
 
 // Proto sizes are uint32; the engine's are int.
@@ -30,24 +24,32 @@ Status ToInt(uint32_t value, const std::string& field, int* out) {
 
 Status MapPixelFormat(v1::PixelFormat format, const std::string& field,
                       preprocessing::PixelFormat* out) {
-  switch (format) {
-    case v1::PIXEL_FORMAT_MONO8:
-      *out = preprocessing::PixelFormat::kMono8;
+  using Format = preprocessing::PixelFormat;
+  static constexpr std::pair<v1::PixelFormat, Format> kFormats[] = {
+      {v1::PIXEL_FORMAT_MONO8, Format::kMono8},
+      {v1::PIXEL_FORMAT_RGB8, Format::kRgb8},
+      {v1::PIXEL_FORMAT_BGR8, Format::kBgr8},
+      {v1::PIXEL_FORMAT_BAYER_RG8, Format::kBayerRg8},
+      {v1::PIXEL_FORMAT_BAYER_GR8, Format::kBayerGr8},
+      {v1::PIXEL_FORMAT_BAYER_GB8, Format::kBayerGb8},
+      {v1::PIXEL_FORMAT_BAYER_BG8, Format::kBayerBg8},
+      {v1::PIXEL_FORMAT_MONO10, Format::kMono10},
+      {v1::PIXEL_FORMAT_MONO12, Format::kMono12},
+      {v1::PIXEL_FORMAT_MONO16, Format::kMono16},
+      {v1::PIXEL_FORMAT_MONO10P, Format::kMono10p},
+      {v1::PIXEL_FORMAT_MONO12P, Format::kMono12p},
+      {v1::PIXEL_FORMAT_BAYER_RG12, Format::kBayerRg12},
+      {v1::PIXEL_FORMAT_BAYER_RG16, Format::kBayerRg16}};
+  std::string names;
+  for (const auto& [proto, mapped] : kFormats) {
+    if (proto == format) {
+      *out = mapped;
       return Status::Ok();
-    case v1::PIXEL_FORMAT_RGB8:
-      *out = preprocessing::PixelFormat::kRgb8;
-      return Status::Ok();
-    case v1::PIXEL_FORMAT_BGR8:
-      *out = preprocessing::PixelFormat::kBgr8;
-      return Status::Ok();
-    case v1::PIXEL_FORMAT_BAYER_RG8:
-      *out = preprocessing::PixelFormat::kBayerRg8;
-      return Status::Ok();
-    default:
-      return Invalid(field, std::to_string(static_cast<int>(format)) +
-                                " is not a pixel format; use PIXEL_FORMAT_MONO8, "
-                                "PIXEL_FORMAT_RGB8, PIXEL_FORMAT_BGR8 or PIXEL_FORMAT_BAYER_RG8");
+    }
+    names += (names.empty() ? "" : ", ") + v1::PixelFormat_Name(proto);
   }
+  return Invalid(field, std::to_string(static_cast<int>(format)) +
+                            " is not a pixel format; use one of " + names);
 }
 
 Status MapRawFrame(const v1::RawFrame& raw, const std::string& field,
@@ -68,6 +70,22 @@ Status MapRoi(const v1::RegionOfInterest& roi, const std::string& field,
   if (status.ok()) status = ToInt(roi.width(), field + ".width", &out->width);
   if (status.ok()) status = ToInt(roi.height(), field + ".height", &out->height);
   return status;
+}
+
+Status MapImageRole(v1::ImageRole role, const std::string& field, model::ImageRole* out) {
+  switch (role) {
+    case v1::IMAGE_ROLE_UNSPECIFIED:
+    case v1::IMAGE_ROLE_TEST:
+      *out = model::ImageRole::kTest;
+      return Status::Ok();
+    case v1::IMAGE_ROLE_REFERENCE:
+      *out = model::ImageRole::kReference;
+      return Status::Ok();
+    default:
+      return Invalid(field, std::to_string(static_cast<int>(role)) +
+                                " is not an image role; use IMAGE_ROLE_TEST or "
+                                "IMAGE_ROLE_REFERENCE");
+  }
 }
 
 Status MapImage(const v1::Image& image, const std::string& field, preprocessing::ImageSource* out) {
@@ -91,62 +109,30 @@ Status MapImage(const v1::Image& image, const std::string& field, preprocessing:
   return Status::Ok();
 }
 
-Status CheckRange(float value, float low, bool low_inclusive, float high,
-                  const std::string& field) {
-  const bool above_low = low_inclusive ? value >= low : value > low;
-  if (std::isfinite(value) && above_low && value <= high) return Status::Ok();
-  return Invalid(field, FormatFloat(value) + " is outside " + (low_inclusive ? "[" : "(") +
-                            FormatFloat(low) + ", " + FormatFloat(high) + "]");
-}
-
-Status MapSampling(const v1::SamplingParams& in, const RequestBounds& bounds, SamplingParams* out) {
+// Range checks of the sampling parameters belong to the request's
+// preparation (engine_loop/request_preparation.h), where the model's limits
+// are known; here only the protocol's types are mapped.
+Status MapSampling(const v1::SamplingParams& in, SamplingParams* out) {
   Status status;
   if (in.has_max_new_tokens()) {
-    if (in.max_new_tokens() == 0)
-      return Invalid("sampling.max_new_tokens", "0; must be at least 1");
     status = ToInt(in.max_new_tokens(), "sampling.max_new_tokens", &out->max_new_tokens.emplace());
     if (!status.ok()) return status;
   }
-  if (in.has_temperature()) {
-    status = CheckRange(in.temperature(), 0.0f, true, RequestBounds::kMaxTemperature,
-                        "sampling.temperature");
-    if (!status.ok()) return status;
-    out->temperature = in.temperature();
-  }
+  if (in.has_temperature()) out->temperature = in.temperature();
   if (in.has_top_k()) {
-    if (bounds.vocab_size > 0 && in.top_k() > static_cast<uint32_t>(bounds.vocab_size)) {
-      return Invalid("sampling.top_k", std::to_string(in.top_k()) +
-                                           " is larger than the vocabulary size " +
-                                           std::to_string(bounds.vocab_size));
-    }
     status = ToInt(in.top_k(), "sampling.top_k", &out->top_k.emplace());
     if (!status.ok()) return status;
   }
-  if (in.has_top_p()) {
-    status = CheckRange(in.top_p(), 0.0f, false, 1.0f, "sampling.top_p");
-    if (!status.ok()) return status;
-    out->top_p = in.top_p();
-  }
-  if (in.has_repetition_penalty()) {
-    status = CheckRange(in.repetition_penalty(), 0.0f, false, RequestBounds::kMaxRepetitionPenalty,
-                        "sampling.repetition_penalty");
-    if (!status.ok()) return status;
-    out->repetition_penalty = in.repetition_penalty();
-  }
+  if (in.has_top_p()) out->top_p = in.top_p();
+  if (in.has_repetition_penalty()) out->repetition_penalty = in.repetition_penalty();
   if (in.has_seed()) out->seed = in.seed();
-  if (in.stop_size() > RequestBounds::kMaxStopStrings) {
-    return Invalid("sampling.stop", std::to_string(in.stop_size()) + " strings; at most " +
-                                        std::to_string(RequestBounds::kMaxStopStrings));
-  }
-  for (int i = 0; i < in.stop_size(); ++i) {
-    const std::string& stop = in.stop(i);
-    if (stop.empty() || stop.size() > static_cast<size_t>(RequestBounds::kMaxStopStringBytes)) {
-      return Invalid("sampling.stop[" + std::to_string(i) + "]",
-                     std::to_string(stop.size()) + " bytes; must be 1 to " +
-                         std::to_string(RequestBounds::kMaxStopStringBytes));
-    }
-  }
   out->stop.assign(in.stop().begin(), in.stop().end());
+  if (in.has_top_logprobs()) {
+    status = ToInt(in.top_logprobs(), "sampling.top_logprobs", &out->top_logprobs.emplace());
+    if (!status.ok()) return status;
+  }
+  out->choice.assign(in.choice().begin(), in.choice().end());
+  out->json_schema = in.json_schema();
   return Status::Ok();
 }
 
@@ -170,9 +156,9 @@ Status MapPriority(v1::Priority priority, Priority* out) {
 }
 
 Status CheckRequestId(const std::string& id) {
-  if (id.size() > static_cast<size_t>(RequestBounds::kMaxRequestIdBytes)) {
+  if (id.size() > static_cast<size_t>(kMaxRequestIdBytes)) {
     return Invalid("request_id", std::to_string(id.size()) + " bytes; at most " +
-                                     std::to_string(RequestBounds::kMaxRequestIdBytes));
+                                     std::to_string(kMaxRequestIdBytes));
   }
   for (unsigned char c : id) {
     if (c < 0x21 || c > 0x7e) {
@@ -182,29 +168,61 @@ Status CheckRequestId(const std::string& id) {
   return Status::Ok();
 }
 
+// Images and their roles; the roles stay empty when every image is a test
+// image (the prompt layout without captions).
+Status MapImages(const google::protobuf::RepeatedPtrField<v1::Image>& images,
+                 std::vector<preprocessing::ImageSource>* out,
+                 std::vector<model::ImageRole>* roles) {
+  out->clear();
+  out->reserve(images.size());
+  roles->clear();
+  bool any_reference = false;
+  for (int i = 0; i < images.size(); ++i) {
+    const std::string field = "images[" + std::to_string(i) + "]";
+    Status status = MapImage(images[i], field, &out->emplace_back());
+    if (!status.ok()) return status;
+    status = MapImageRole(images[i].role(), field + ".role", &roles->emplace_back());
+    if (!status.ok()) return status;
+    any_reference = any_reference || roles->back() == model::ImageRole::kReference;
+  }
+  if (!any_reference) roles->clear();
+  return Status::Ok();
+}
+
 }  // namespace
 
-Status MapGenerateRequest(const v1::GenerateRequest& request, const RequestBounds& bounds,
-                          GenerationRequest* out) {
+Status MapGenerateRequest(const v1::GenerateRequest& request, GenerationRequest* out) {
   Status status = CheckRequestId(request.request_id());
   if (!status.ok()) return status;
   out->request_id = request.request_id();
-  out->images.clear();
-  out->images.reserve(request.images_size());
-  for (int i = 0; i < request.images_size(); ++i) {
-    status = MapImage(request.images(i), "images[" + std::to_string(i) + "]",
-                      &out->images.emplace_back());
-    if (!status.ok()) return status;
-  }
+  status = MapImages(request.images(), &out->images, &out->image_roles);
+  if (!status.ok()) return status;
   if (request.prompt().empty()) return Invalid("prompt", "empty; ask the model something");
   out->prompt = request.prompt();
   out->system_prompt = request.system_prompt();
-  status = MapSampling(request.sampling(), bounds, &out->sampling);
+  status = MapSampling(request.sampling(), &out->sampling);
   if (!status.ok()) return status;
   status = MapPriority(request.priority(), &out->priority);
   if (!status.ok()) return status;
   out->skip_special_tokens = !request.keep_special_tokens();
   return Status::Ok();
+}
+
+Status MapInspectRequest(const v1::InspectRequest& request, InspectionRequest* out) {
+  Status status = CheckRequestId(request.request_id());
+  if (!status.ok()) return status;
+  out->request_id = request.request_id();
+  status = MapImages(request.images(), &out->images, &out->image_roles);
+  if (!status.ok()) return status;
+  if (request.prompt().empty()) return Invalid("prompt", "empty; ask the question to answer");
+  out->prompt = request.prompt();
+  out->system_prompt = request.system_prompt();
+  out->labels.assign(request.labels().begin(), request.labels().end());
+  if (request.has_decision_rule()) {
+    const v1::DecisionRule& rule = request.decision_rule();
+    out->decision_rule = DecisionRule{rule.label(), rule.ok_below(), rule.ng_from()};
+  }
+  return MapPriority(request.priority(), &out->priority);
 }
 
 }  // namespace auroraedge::server::grpc_api

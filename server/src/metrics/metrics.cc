@@ -38,13 +38,40 @@ std::string Str(std::string_view view) { return std::string(view); }
 // The `stage` label values, in the order a request goes through them.
 constexpr const char* kStages[] = {"preprocessing", "vision", "prefill", "decode"};
 
+// `labels` with `more` added.
+prometheus::Labels With(prometheus::Labels labels, const prometheus::Labels& more) {
+  labels.insert(more.begin(), more.end());
+  return labels;
+}
+
+prometheus::Labels InfoLabels(const ModelRecord& model) {
+  return {{"model", model.name},
+          {"version", model.version},
+          {"path", model.path},
+          {"device", model.device},
+          {"dtype", model.dtype}};
+}
+
+template <typename T>
+void RemoveIfPresent(Family<T>& family, const prometheus::Labels& labels) {
+  if (family.Has(labels)) family.Remove(&family.Add(labels));
+}
+
 }  // namespace
+
+prometheus::Labels ModelLabels(const ModelRecord& model) {
+  return {{"model", model.name}, {"version", model.version}};
+}
 
 Metrics::Impl::Impl()
     : rpc_requests(CounterFamily(*registry, "auroraedge_rpc_requests_total",
                                  "Finished gRPC calls by method and status code.")),
       rpc_duration(HistogramFamily(*registry, "auroraedge_rpc_duration_seconds",
                                    "Duration of gRPC calls by method, in seconds.")),
+      connections_refused(
+          CounterFamily(*registry, "auroraedge_connections_refused_total",
+                        "gRPC connections closed at accept by a connection limit (max_connections, "
+                        "max_connections_per_peer).")),
       requests_finished(
           CounterFamily(*registry, "auroraedge_requests_finished_total",
                         "Generation requests the engine finished, by priority and finish reason "
@@ -73,6 +100,21 @@ Metrics::Impl::Impl()
                                       "Tokens generated for finished requests.")),
       images(CounterFamily(*registry, "auroraedge_images_total",
                            "Images received in finished requests.")),
+      inspections(CounterFamily(*registry, "auroraedge_inspections_total",
+                                "Finished Inspect requests by decision (\"none\" without a "
+                                "decision rule, \"error\" when it failed).")),
+      inspection_duration(HistogramFamily(*registry, "auroraedge_inspection_duration_seconds",
+                                          "End-to-end time of an Inspect request in the engine, "
+                                          "from arrival to its scores, in seconds.")),
+      image_feature_cache_hits(CounterFamily(
+          *registry, "auroraedge_image_feature_cache_hits_total",
+          "Images whose features came from the image-feature cache (or an identical image in "
+          "the same vision batch).")),
+      image_feature_cache_misses(CounterFamily(*registry,
+                                               "auroraedge_image_feature_cache_misses_total",
+                                               "Images the vision encoder encoded.")),
+      image_feature_cache_bytes(GaugeFamily(*registry, "auroraedge_image_feature_cache_bytes",
+                                            "Bytes of features the image-feature cache holds.")),
       vision_batch_size(HistogramFamily(*registry, "auroraedge_vision_batch_size",
                                         "Images per vision encoder batch.")),
       vision_batch_duration(HistogramFamily(*registry, "auroraedge_vision_batch_duration_seconds",
@@ -106,52 +148,52 @@ Metrics::Impl::Impl()
       .Set(1);
 }
 
-std::string Metrics::Impl::model() const {
-  std::lock_guard<std::mutex> lock(mutex);
-  return model_name;
-}
-
 Histogram& Metrics::Impl::RpcDuration(const std::string& method) {
   return rpc_duration.Add({{"method", method}}, kRequestLatencyBuckets);
 }
 
-Histogram& Metrics::Impl::RequestDuration(const std::string& model, const std::string& priority) {
-  return request_duration.Add({{"model", model}, {"priority", priority}}, kRequestLatencyBuckets);
+Histogram& Metrics::Impl::RequestDuration(const prometheus::Labels& model,
+                                          const std::string& priority) {
+  return request_duration.Add(With(model, {{"priority", priority}}), kRequestLatencyBuckets);
 }
 
-Histogram& Metrics::Impl::QueueTime(const std::string& model, const std::string& priority) {
-  return queue_time.Add({{"model", model}, {"priority", priority}}, kRequestLatencyBuckets);
+Histogram& Metrics::Impl::QueueTime(const prometheus::Labels& model, const std::string& priority) {
+  return queue_time.Add(With(model, {{"priority", priority}}), kRequestLatencyBuckets);
 }
 
-Histogram& Metrics::Impl::TimeToFirstToken(const std::string& model) {
-  return time_to_first_token.Add({{"model", model}}, kRequestLatencyBuckets);
+Histogram& Metrics::Impl::TimeToFirstToken(const prometheus::Labels& model) {
+  return time_to_first_token.Add(model, kRequestLatencyBuckets);
 }
 
-Histogram& Metrics::Impl::InterTokenLatency(const std::string& model) {
-  return inter_token_latency.Add({{"model", model}}, kTokenLatencyBuckets);
+Histogram& Metrics::Impl::InterTokenLatency(const prometheus::Labels& model) {
+  return inter_token_latency.Add(model, kTokenLatencyBuckets);
 }
 
-Histogram& Metrics::Impl::StageDuration(const std::string& model, const std::string& stage) {
-  return stage_duration.Add({{"model", model}, {"stage", stage}}, kRequestLatencyBuckets);
+Histogram& Metrics::Impl::StageDuration(const prometheus::Labels& model, const std::string& stage) {
+  return stage_duration.Add(With(model, {{"stage", stage}}), kRequestLatencyBuckets);
 }
 
-Histogram& Metrics::Impl::VisionBatchSize(const std::string& model) {
-  return vision_batch_size.Add({{"model", model}}, kBatchSizeBuckets);
+Histogram& Metrics::Impl::VisionBatchSize(const prometheus::Labels& model) {
+  return vision_batch_size.Add(model, kBatchSizeBuckets);
 }
 
-Histogram& Metrics::Impl::VisionBatchDuration(const std::string& model) {
-  return vision_batch_duration.Add({{"model", model}}, kRequestLatencyBuckets);
+Histogram& Metrics::Impl::VisionBatchDuration(const prometheus::Labels& model) {
+  return vision_batch_duration.Add(model, kRequestLatencyBuckets);
 }
 
-Histogram& Metrics::Impl::DecodeBatchSize(const std::string& model) {
-  return decode_batch_size.Add({{"model", model}}, kBatchSizeBuckets);
+Histogram& Metrics::Impl::DecodeBatchSize(const prometheus::Labels& model) {
+  return decode_batch_size.Add(model, kBatchSizeBuckets);
 }
 
-Histogram& Metrics::Impl::StepDuration(const std::string& model) {
-  return step_duration.Add({{"model", model}}, kTokenLatencyBuckets);
+Histogram& Metrics::Impl::StepDuration(const prometheus::Labels& model) {
+  return step_duration.Add(model, kTokenLatencyBuckets);
 }
 
-void Metrics::Impl::CreateModelSeries(const std::string& model) {
+Histogram& Metrics::Impl::InspectionDuration(const prometheus::Labels& model) {
+  return inspection_duration.Add(model, kRequestLatencyBuckets);
+}
+
+void Metrics::Impl::CreateModelSeries(const prometheus::Labels& model) {
   const std::optional<FinishReason> reasons[] = {
       FinishReason::kStop,      FinishReason::kLength,   FinishReason::kStopString,
       FinishReason::kCancelled, FinishReason::kDeadline, std::nullopt};
@@ -159,7 +201,7 @@ void Metrics::Impl::CreateModelSeries(const std::string& model) {
     const std::string priority = Str(PriorityName(p));
     for (const auto& reason : reasons) {
       requests_finished.Add(
-          {{"model", model}, {"priority", priority}, {"reason", Str(FinishReasonName(reason))}});
+          With(model, {{"priority", priority}, {"reason", Str(FinishReasonName(reason))}}));
     }
     RequestDuration(model, priority);
     QueueTime(model, priority);
@@ -171,9 +213,25 @@ void Metrics::Impl::CreateModelSeries(const std::string& model) {
   VisionBatchDuration(model);
   DecodeBatchSize(model);
   StepDuration(model);
-  for (auto* family : {&prompt_tokens, &completion_tokens, &images, &prefill_tokens}) {
-    family->Add({{"model", model}});
+  InspectionDuration(model);
+  for (Decision d : {Decision::kNone, Decision::kOk, Decision::kNg, Decision::kUnknown}) {
+    inspections.Add(With(model, {{"decision", Str(DecisionName(d))}}));
   }
+  inspections.Add(With(model, {{"decision", "error"}}));
+  for (auto* family : {&prompt_tokens, &completion_tokens, &images, &prefill_tokens,
+                       &image_feature_cache_hits, &image_feature_cache_misses}) {
+    family->Add(model);
+  }
+  image_feature_cache_bytes.Add(model);
+}
+
+void Metrics::Impl::RemoveModelGauges(const ModelRecord& model) {
+  const prometheus::Labels labels = ModelLabels(model);
+  for (auto* family : {&requests_waiting, &requests_running, &kv_cache_used, &kv_cache_total,
+                       &model_load_duration, &image_feature_cache_bytes}) {
+    RemoveIfPresent(*family, labels);
+  }
+  RemoveIfPresent(model_info, InfoLabels(model));
 }
 
 void Metrics::Impl::CreateRpcSeries(const std::string& method) {
@@ -198,31 +256,39 @@ void Metrics::RecordRpc(std::string_view method, StatusCode code, double seconds
   RecordRpc(method, static_cast<int>(code), seconds);
 }
 
-void Metrics::RecordModel(const ModelRecord& model) {
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    impl_->model_name = model.name;
-  }
-  impl_->CreateModelSeries(model.name);
-  impl_->model_load_duration.Add({{"model", model.name}}).Set(model.load_seconds);
-  impl_->model_info
-      .Add({{"model", model.name},
-            {"version", model.version},
-            {"path", model.path},
-            {"device", model.device},
-            {"dtype", model.dtype}})
-      .Set(1);
+void Metrics::RecordRefusedConnection(std::string_view limit) {
+  impl_->connections_refused.Add({{"limit", std::string(limit)}}).Increment();
 }
 
-void Metrics::RecordRequest(const RequestRecord& request) {
-  const std::string model = impl_->model();
+void Metrics::RecordModel(const ModelRecord& model) {
+  const prometheus::Labels labels = ModelLabels(model);
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    ++impl_->loaded_models[{model.name, model.version}];
+  }
+  impl_->CreateModelSeries(labels);
+  impl_->model_load_duration.Add(labels).Set(model.load_seconds);
+  impl_->model_info.Add(InfoLabels(model)).Set(1);
+}
+
+void Metrics::ForgetModel(const ModelRecord& model) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  const auto loaded = impl_->loaded_models.find({model.name, model.version});
+  if (loaded == impl_->loaded_models.end() || --loaded->second > 0) return;
+  impl_->loaded_models.erase(loaded);
+  // Under the lock, so that a RecordModel of the same version cannot slip
+  // between the count and the removal.
+  impl_->RemoveModelGauges(model);
+}
+
+void Metrics::RecordRequest(const ModelRecord& model_record, const RequestRecord& request) {
+  const prometheus::Labels model = ModelLabels(model_record);
   const std::string priority = Str(PriorityName(request.priority));
   const StageTimings& t = request.timings;
 
   impl_->requests_finished
-      .Add({{"model", model},
-            {"priority", priority},
-            {"reason", Str(FinishReasonName(request.finish_reason))}})
+      .Add(With(model,
+                {{"priority", priority}, {"reason", Str(FinishReasonName(request.finish_reason))}}))
       .Increment();
   impl_->RequestDuration(model, priority).Observe(t.total);
   impl_->QueueTime(model, priority).Observe(t.queued);
@@ -237,26 +303,40 @@ void Metrics::RecordRequest(const RequestRecord& request) {
   for (size_t i = 0; i < std::size(kStages); ++i) {
     if (stage_seconds[i] > 0) impl_->StageDuration(model, kStages[i]).Observe(stage_seconds[i]);
   }
-  impl_->prompt_tokens.Add({{"model", model}}).Increment(request.prompt_tokens);
-  impl_->completion_tokens.Add({{"model", model}}).Increment(request.completion_tokens);
-  impl_->images.Add({{"model", model}}).Increment(static_cast<double>(request.images.size()));
+  impl_->prompt_tokens.Add(model).Increment(request.prompt_tokens);
+  impl_->completion_tokens.Add(model).Increment(request.completion_tokens);
+  impl_->images.Add(model).Increment(static_cast<double>(request.images.size()));
+  if (request.inspection) {
+    const std::string decision =
+        request.status.ok() ? Str(DecisionName(request.inspection->decision)) : "error";
+    impl_->inspections.Add(With(model, {{"decision", decision}})).Increment();
+    impl_->InspectionDuration(model).Observe(t.total);
+  }
 }
 
-void Metrics::RecordVisionBatch(int images, double seconds) {
-  const std::string model = impl_->model();
+void Metrics::RecordImageFeatureLookups(const ModelRecord& model_record, int hits, int misses,
+                                        int64_t cached_bytes) {
+  const prometheus::Labels model = ModelLabels(model_record);
+  impl_->image_feature_cache_hits.Add(model).Increment(hits);
+  impl_->image_feature_cache_misses.Add(model).Increment(misses);
+  impl_->image_feature_cache_bytes.Add(model).Set(static_cast<double>(cached_bytes));
+}
+
+void Metrics::RecordVisionBatch(const ModelRecord& model_record, int images, double seconds) {
+  const prometheus::Labels model = ModelLabels(model_record);
   impl_->VisionBatchSize(model).Observe(images);
   impl_->VisionBatchDuration(model).Observe(seconds);
 }
 
-void Metrics::RecordStep(const StepRecord& step) {
-  const std::string model = impl_->model();
+void Metrics::RecordStep(const ModelRecord& model_record, const StepRecord& step) {
+  const prometheus::Labels model = ModelLabels(model_record);
   if (step.decode_batch_size > 0) impl_->DecodeBatchSize(model).Observe(step.decode_batch_size);
-  impl_->prefill_tokens.Add({{"model", model}}).Increment(step.prefill_tokens);
+  impl_->prefill_tokens.Add(model).Increment(step.prefill_tokens);
   impl_->StepDuration(model).Observe(step.seconds);
 }
 
-void Metrics::RecordLoad(const LoadRecord& load) {
-  const prometheus::Labels labels = {{"model", impl_->model()}};
+void Metrics::RecordLoad(const ModelRecord& model, const LoadRecord& load) {
+  const prometheus::Labels labels = ModelLabels(model);
   impl_->requests_waiting.Add(labels).Set(load.requests_waiting);
   impl_->requests_running.Add(labels).Set(load.requests_running);
   impl_->kv_cache_used.Add(labels).Set(

@@ -9,9 +9,11 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "auroraedge/server/metrics.h"
@@ -26,32 +28,35 @@ struct Metrics::Impl {
   std::vector<std::shared_ptr<const prometheus::Collectable>> collectables() const {
     return {registry, process};
   }
-  std::string model() const;
-
   // One series of a histogram family, with the family's buckets; created at
-  // zero on first use.
+  // zero on first use. `model`: ModelLabels().
   prometheus::Histogram& RpcDuration(const std::string& method);
-  prometheus::Histogram& RequestDuration(const std::string& model, const std::string& priority);
-  prometheus::Histogram& QueueTime(const std::string& model, const std::string& priority);
-  prometheus::Histogram& TimeToFirstToken(const std::string& model);
-  prometheus::Histogram& InterTokenLatency(const std::string& model);
-  prometheus::Histogram& StageDuration(const std::string& model, const std::string& stage);
-  prometheus::Histogram& VisionBatchSize(const std::string& model);
-  prometheus::Histogram& VisionBatchDuration(const std::string& model);
-  prometheus::Histogram& DecodeBatchSize(const std::string& model);
-  prometheus::Histogram& StepDuration(const std::string& model);
+  prometheus::Histogram& RequestDuration(const prometheus::Labels& model,
+                                         const std::string& priority);
+  prometheus::Histogram& QueueTime(const prometheus::Labels& model, const std::string& priority);
+  prometheus::Histogram& TimeToFirstToken(const prometheus::Labels& model);
+  prometheus::Histogram& InterTokenLatency(const prometheus::Labels& model);
+  prometheus::Histogram& StageDuration(const prometheus::Labels& model, const std::string& stage);
+  prometheus::Histogram& VisionBatchSize(const prometheus::Labels& model);
+  prometheus::Histogram& VisionBatchDuration(const prometheus::Labels& model);
+  prometheus::Histogram& DecodeBatchSize(const prometheus::Labels& model);
+  prometheus::Histogram& StepDuration(const prometheus::Labels& model);
+  prometheus::Histogram& InspectionDuration(const prometheus::Labels& model);
 
   // Creates every series of a model, or of a gRPC method, at zero: rate()
   // only sees an increase between two scrapes, so a series that first
   // appears with its value 4 would read as no traffic at all.
-  void CreateModelSeries(const std::string& model);
+  void CreateModelSeries(const prometheus::Labels& model);
   void CreateRpcSeries(const std::string& method);
+  // Removes the gauges of a model no instance of which is loaded.
+  void RemoveModelGauges(const ModelRecord& model);
 
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::shared_ptr<ProcessCollector> process = std::make_shared<ProcessCollector>();
 
   prometheus::Family<prometheus::Counter>& rpc_requests;
   prometheus::Family<prometheus::Histogram>& rpc_duration;
+  prometheus::Family<prometheus::Counter>& connections_refused;
 
   prometheus::Family<prometheus::Counter>& requests_finished;
   prometheus::Family<prometheus::Histogram>& request_duration;
@@ -62,6 +67,11 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Counter>& prompt_tokens;
   prometheus::Family<prometheus::Counter>& completion_tokens;
   prometheus::Family<prometheus::Counter>& images;
+  prometheus::Family<prometheus::Counter>& inspections;
+  prometheus::Family<prometheus::Histogram>& inspection_duration;
+  prometheus::Family<prometheus::Counter>& image_feature_cache_hits;
+  prometheus::Family<prometheus::Counter>& image_feature_cache_misses;
+  prometheus::Family<prometheus::Gauge>& image_feature_cache_bytes;
 
   prometheus::Family<prometheus::Histogram>& vision_batch_size;
   prometheus::Family<prometheus::Histogram>& vision_batch_duration;
@@ -78,8 +88,12 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Gauge>& model_info;
   prometheus::Family<prometheus::Gauge>& build_info;
 
-  mutable std::mutex mutex;
-  std::string model_name;  // guarded by mutex; the `model` label of every engine metric
+  std::mutex mutex;
+  // Loaded instances by model name and version; guarded by mutex.
+  std::map<std::pair<std::string, std::string>, int> loaded_models;
 };
+
+// The labels that name a model in every engine metric.
+prometheus::Labels ModelLabels(const ModelRecord& model);
 
 }  // namespace auroraedge::server

@@ -48,13 +48,15 @@ bool MetricsServer::IsDisabled(const std::string& listen_address) {
   return listen_address.empty() || listen_address == "off";
 }
 
-MetricsServer::MetricsServer(const Metrics& metrics, const std::string& listen_address)
+MetricsServer::MetricsServer(const Metrics& metrics, const std::string& listen_address,
+                             MetricsEndpointLimits limits)
     : impl_(std::make_unique<Impl>()) {
   const HostPort address = ParseListenAddress(listen_address);
   try {
     impl_->listener = std::make_unique<HttpListener>(
         address.host, address.port,
-        [&metrics](const std::string& path) { return Route(metrics, path); });
+        [&metrics](const std::string& path) { return Route(metrics, path); },
+        HttpListenerOptions{limits.max_connections, limits.request_timeout});
   } catch (const std::exception& e) {
     throw std::runtime_error("metrics: cannot listen on \"" + listen_address + "\": " + e.what());
   }

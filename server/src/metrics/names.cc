@@ -2,18 +2,6 @@
 
 namespace auroraedge::server {
 
-std::string_view PriorityName(Priority priority) {
-  switch (priority) {
-    case Priority::kLineCritical:
-      return "line_critical";
-    case Priority::kNormal:
-      return "normal";
-    case Priority::kBackground:
-      return "background";
-  }
-  return "normal";
-}
-
 std::string_view FinishReasonName(const std::optional<FinishReason>& reason) {
   if (!reason) return "error";
   switch (*reason) {
@@ -29,6 +17,20 @@ std::string_view FinishReasonName(const std::optional<FinishReason>& reason) {
       return "deadline";
   }
   return "error";
+}
+
+std::string_view DecisionName(Decision decision) {
+  switch (decision) {
+    case Decision::kNone:
+      return "none";
+    case Decision::kOk:
+      return "ok";
+    case Decision::kNg:
+      return "ng";
+    case Decision::kUnknown:
+      return "unknown";
+  }
+  return "none";
 }
 
 }  // namespace auroraedge::server

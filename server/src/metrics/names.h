@@ -8,12 +8,14 @@
 
 #include "auroraedge/server/generation.h"
 #include "auroraedge/server/grpc_code_name.h"
+#include "auroraedge/server/inspection.h"
 
 namespace auroraedge::server {
 
-std::string_view PriorityName(Priority priority);  // "line_critical", "normal", "background"
-
 // "stop", "length", "stop_string", "cancelled", "deadline"; "error" when unset.
 std::string_view FinishReasonName(const std::optional<FinishReason>& reason);
+
+// "none" (no decision rule), "ok", "ng", "unknown".
+std::string_view DecisionName(Decision decision);
 
 }  // namespace auroraedge::server

@@ -90,6 +90,18 @@ std::string Fixed(double value) {
   return buffer;
 }
 
+// An inspection's scores: "OK:0.0271,NG:0.9729" (probabilities, 4 digits).
+std::string Scores(const InspectionRecord& inspection) {
+  std::string joined;
+  for (const LabelScore& score : inspection.scores) {
+    char probability[32];
+    std::snprintf(probability, sizeof(probability), "%.4f", score.probability);
+    if (!joined.empty()) joined += ',';
+    joined += score.label + ":" + probability;
+  }
+  return joined;
+}
+
 std::vector<std::pair<const char*, double>> TimingsMs(const StageTimings& t) {
   return {{"queued_ms", Millis(t.queued)}, {"preprocessing_ms", Millis(t.preprocessing)},
           {"vision_ms", Millis(t.vision)}, {"prefill_ms", Millis(t.prefill)},
@@ -97,8 +109,7 @@ std::vector<std::pair<const char*, double>> TimingsMs(const StageTimings& t) {
           {"total_ms", Millis(t.total)}};
 }
 
-std::string TextLine(const RequestRecord& r, const std::string& model_version,
-                     const std::string& time) {
+std::string TextLine(const RequestRecord& r, const std::string& time) {
   std::string line;
   const auto add = [&line](const char* key, const std::string& value) {
     if (!line.empty()) line += ' ';
@@ -109,7 +120,7 @@ std::string TextLine(const RequestRecord& r, const std::string& model_version,
   add("time", time);
   add("request_id", r.request_id);
   add("client", r.client_address);
-  add("model_version", model_version);
+  add("model_version", r.model_version);
   add("priority", std::string(PriorityName(r.priority)));
   add("status", std::string(GrpcCodeName(static_cast<int>(r.status.code))));
   if (!r.status.ok()) add("error", r.status.message);
@@ -121,16 +132,19 @@ std::string TextLine(const RequestRecord& r, const std::string& model_version,
   add("completion_tokens", std::to_string(r.completion_tokens));
   for (const auto& [key, ms] : TimingsMs(r.timings)) add(key, Fixed(ms));
   add("output", r.output_text);
+  if (r.inspection) {
+    add("inspection_scores", Scores(*r.inspection));
+    add("decision", std::string(DecisionName(r.inspection->decision)));
+  }
   return line;
 }
 
-std::string JsonLine(const RequestRecord& r, const std::string& model_version,
-                     const std::string& time) {
+std::string JsonLine(const RequestRecord& r, const std::string& time) {
   nlohmann::ordered_json line;
   line["time"] = time;
   line["request_id"] = r.request_id;
   line["client"] = r.client_address;
-  line["model_version"] = model_version;
+  line["model_version"] = r.model_version;
   line["priority"] = PriorityName(r.priority);
   line["status"] = GrpcCodeName(static_cast<int>(r.status.code));
   if (!r.status.ok()) line["error"] = r.status.message;
@@ -147,6 +161,15 @@ std::string JsonLine(const RequestRecord& r, const std::string& model_version,
     line["timings"][key] = std::round(ms * 1000.0) / 1000.0;
   }
   line["output"] = r.output_text;
+  if (r.inspection) {
+    nlohmann::ordered_json& inspection = line["inspection"];
+    inspection["scores"] = nlohmann::ordered_json::array();
+    for (const LabelScore& score : r.inspection->scores) {
+      inspection["scores"].push_back(
+          {{"label", score.label}, {"probability", score.probability}, {"logprob", score.logprob}});
+    }
+    inspection["decision"] = DecisionName(r.inspection->decision);
+  }
   // Output text is whole UTF-8 characters by contract; replace rather than
   // throw should a broken byte ever slip through.
   return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -161,12 +184,11 @@ RequestLogFormat ParseRequestLogFormat(const std::string& name) {
                               "\"");
 }
 
-std::string FormatRequestLogLine(const RequestRecord& request, const std::string& model_version,
+std::string FormatRequestLogLine(const RequestRecord& request,
                                  std::chrono::system_clock::time_point finished_at,
                                  RequestLogFormat format) {
   const std::string time = Utc(finished_at);
-  return format == RequestLogFormat::kJson ? JsonLine(request, model_version, time)
-                                           : TextLine(request, model_version, time);
+  return format == RequestLogFormat::kJson ? JsonLine(request, time) : TextLine(request, time);
 }
 
 struct RequestLog::Impl {
@@ -194,9 +216,9 @@ RequestLog::RequestLog(const RequestLogOptions& options) : impl_(std::make_uniqu
 
 RequestLog::~RequestLog() = default;
 
-void RequestLog::Write(const RequestRecord& request, const std::string& model_version) {
-  impl_->logger->info(FormatRequestLogLine(request, model_version, std::chrono::system_clock::now(),
-                                           impl_->format));
+void RequestLog::Write(const RequestRecord& request) {
+  impl_->logger->info(
+      FormatRequestLogLine(request, std::chrono::system_clock::now(), impl_->format));
 }
 
 }  // namespace auroraedge::server

@@ -10,28 +10,39 @@
 #include <string>
 #include <vector>
 
+#include "auroraedge/model/chat_template.h"
+#include "auroraedge/model/step_batch.h"
 #include "auroraedge/preprocessing/image_source.h"
+#include "auroraedge/server/priority.h"
 #include "auroraedge/server/status.h"
 
 namespace auroraedge::server {
 
-// Lower value is admitted first.
-enum class Priority { kLineCritical = 0, kNormal = 1, kBackground = 2 };
-
 struct SamplingParams {
-  std::optional<int> max_new_tokens;  // unset: the model's default
-  std::optional<float> temperature;   // 0: greedy
-  std::optional<int> top_k;           // 0: off
-  std::optional<float> top_p;         // 1: off
+  std::optional<int> max_new_tokens;        // unset: the model's default
+  std::optional<float> temperature;         // 0: greedy
+  std::optional<int> top_k;                 // 0: off
+  std::optional<float> top_p;               // 1: off
   std::optional<float> repetition_penalty;  // 1: off
-  std::optional<uint64_t> seed;       // unset: a random seed
-  std::vector<std::string> stop;      // stop strings, matched on the text
+  std::optional<uint64_t> seed;             // unset: a random seed
+  std::vector<std::string> stop;            // stop strings, matched on the text
+  // Unset: no log-probabilities; 0: each token's; k: also the k best
+  // alternatives (model::kMaxTopLogprobs at most).
+  std::optional<int> top_logprobs;
+  // Constrained decoding (at most one of them): the answer is exactly one of
+  // `choice`, or compact JSON that `json_schema` validates
+  // (model/src/constrained/README.md has the subset).
+  std::vector<std::string> choice;
+  std::string json_schema;
 };
 
 struct GenerationRequest {
-  std::string request_id;       // unique per server; the client's id or a generated one
+  std::string request_id;  // unique per server; the client's id or a generated one
   std::string client_address;
   std::vector<preprocessing::ImageSource> images;
+  // One per image, or empty: every image is a test image (chat_template.h
+  // has the prompt layout with golden references).
+  std::vector<model::ImageRole> image_roles;
   std::string prompt;
   std::string system_prompt;
   SamplingParams sampling;
@@ -53,9 +64,18 @@ struct StageTimings {
   double total = 0;
 };
 
+// One generated token's log-probability and the best alternatives, when
+// the request asked for them.
+struct TokenLogprobs {
+  int32_t token = 0;
+  float logprob = 0;
+  std::vector<model::TokenLogprob> top;
+};
+
 struct GenerationChunk {
-  std::string text;              // always whole UTF-8 characters
+  std::string text;  // always whole UTF-8 characters
   std::vector<int32_t> token_ids;
+  std::vector<TokenLogprobs> logprobs = {};  // one per token id, when asked for
 };
 
 struct GenerationFinal {
@@ -64,6 +84,7 @@ struct GenerationFinal {
   int completion_tokens = 0;
   int images = 0;
   StageTimings timings;
+  std::string model_version;  // of the model that generated the answer (config.json)
 };
 
 // One request's stream, implemented by the gRPC layer. The engine loop calls

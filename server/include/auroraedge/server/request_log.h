@@ -3,7 +3,9 @@
 // One structured line per finished request, so that a factory can trace any
 // answer back to its input: request id, client address, the images' sizes and
 // SHA-256 of the bytes sent, token counts, finish reason, status, the timing
-// breakdown, the model version and the answer. Never image bytes, the prompt
+// breakdown, the version of the model that ran it (RequestRecord's, so a
+// stream that finishes on the old model after a model change says so) and
+// the answer. Never image bytes, the prompt
 // or anything the client authenticated with.
 //
 // Text lines are logfmt (key=value, values with spaces or quotes quoted and
@@ -28,7 +30,7 @@ struct RequestLogOptions {
 };
 
 // The line (without newline) for one request that finished at `finished_at`.
-std::string FormatRequestLogLine(const RequestRecord& request, const std::string& model_version,
+std::string FormatRequestLogLine(const RequestRecord& request,
                                  std::chrono::system_clock::time_point finished_at,
                                  RequestLogFormat format);
 
@@ -42,7 +44,7 @@ class RequestLog {
   RequestLog(const RequestLog&) = delete;
   RequestLog& operator=(const RequestLog&) = delete;
 
-  void Write(const RequestRecord& request, const std::string& model_version);
+  void Write(const RequestRecord& request);
 
  private:
   struct Impl;

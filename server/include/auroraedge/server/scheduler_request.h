@@ -7,24 +7,29 @@
 #include <chrono>
 #include <cstdint>
 
-#include "auroraedge/server/generation.h"
+#include "auroraedge/model/step_batch.h"
+#include "auroraedge/server/priority.h"
 
 namespace auroraedge::server {
 
-using SequenceId = int64_t;  // the same ids as model::SequenceId
+using model::SequenceId;
 
-// A request's life: kWaiting (queued, no KV) -> admission (KV reserved) ->
-// kPreprocessing (only with images) -> kVision (patches ready, waiting for a
-// vision batch) -> kPrefill (prompt chunks) -> kDecoding -> removed.
+// A request's life: kWaiting (queued, nothing allocated) -> admission (a
+// seat and KV blocks) -> kPreprocessing (only with images) -> kVision
+// (patches ready, waiting for a vision batch) -> kPrefill (prompt chunks) ->
+// kDecoding -> removed.
 enum class RequestPhase { kWaiting, kPreprocessing, kVision, kPrefill, kDecoding };
-
-const char* PhaseName(RequestPhase phase);
 
 struct RequestSpec {
   SequenceId id = 0;
   Priority priority = Priority::kNormal;
   int prompt_tokens = 0;  // with the image placeholder runs
-  int max_new_tokens = 0;
+  int max_new_tokens = 0;  // 0 only for an inspection
+  // An inspection's label rows (model::SequenceStart::labels): they ride in
+  // the prefill chunk that completes the prompt, take KV room after it and
+  // count against that step's prefill budget; the request ends with that
+  // step.
+  int scored_tokens = 0;
   int num_images = 0;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };

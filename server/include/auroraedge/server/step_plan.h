@@ -1,7 +1,8 @@
 #pragma once
 
 // What the scheduler hands the engine loop for one step. The loop executes
-// all of it (or ends the requests it could not serve) before the next plan.
+// it, ends the requests whose part failed, and reports back with
+// Scheduler::CompleteStep before the next plan.
 
 #include <vector>
 
@@ -10,23 +11,24 @@
 namespace auroraedge::server {
 
 // Prompt tokens [start, start + num_tokens) of one sequence. The chunk that
-// completes the prompt is the one whose logits give the first new token.
+// completes the prompt is the one that samples the first new token.
 struct PrefillChunk {
   SequenceId id = 0;
   int start = 0;
   int num_tokens = 0;
   bool completes_prompt = false;
+  int scored_tokens = 0;  // an inspection's label rows, in the chunk that completes the prompt
 };
 
 struct StepPlan {
-  // Ended by cancel or deadline since the last plan; their KV is already free.
+  // Ended by cancel or deadline since the last plan; their seats and blocks
+  // are already free.
   std::vector<EndedRequest> ended;
-  // Admitted (KV reserved) in this plan, in admission order.
+  // Admitted (seat and KV blocks allocated) in this plan, in admission order.
   std::vector<SequenceId> admitted;
   // Admitted with images: their preprocessing starts now.
   std::vector<SequenceId> to_preprocess;
-  // Requests whose images are encoded in this step's vision batch; they are
-  // in kPrefill from the next plan on.
+  // Requests whose images are encoded in this step's vision batch.
   std::vector<SequenceId> vision_batch;
   int vision_images = 0;
   std::vector<PrefillChunk> prefill;
