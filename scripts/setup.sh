@@ -8,11 +8,14 @@ packages=(
   libtorch-dev python3-torch
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libopencv-dev libspdlog-dev libfmt-dev prometheus-cpp-dev catch2
-  nlohmann-json3-dev libpcre2-dev libutf8proc-dev libssl-dev
-  libopenblas0-pthread
+  nlohmann-json3-dev libvalijson-dev libpcre2-dev libutf8proc-dev libssl-dev openssl libleptonica-dev
+  libopenblas0-openmp libdnnl-dev
   python3-grpcio python3-protobuf python3-numpy python3-pil python3-matplotlib python3-pytest python3-regex python3-yaml
+  python3-h2
   prometheus
   clang libclang-rt-14-dev
+  # tests/deploy: the gRPC load balancer, bare HTTP/2 calls, the CPU image
+  nginx python3-h2 buildah podman runc debootstrap
 )
 
 missing=()
@@ -34,16 +37,18 @@ if ((${#missing[@]})); then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Debian's LibTorch calls BLAS through the libblas.so.3 alternative; point it
-# at OpenBLAS (pthread flavour) rather than the slow reference BLAS.
-openblas=$(update-alternatives --list libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep openblas-pthread | head -n1 || true)
-current=$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || true)
-if [[ -n "$openblas" && "$current" != "$(readlink -f "$openblas")" ]]; then
-  as_root=(); [[ $(id -u) -eq 0 ]] || as_root=(sudo)
-  "${as_root[@]}" update-alternatives --set libblas.so.3-x86_64-linux-gnu "$openblas" >/dev/null
-  lapack=$(update-alternatives --list liblapack.so.3-x86_64-linux-gnu 2>/dev/null | grep openblas-pthread | head -n1 || true)
-  if [[ -n "$lapack" ]]; then
-    "${as_root[@]}" update-alternatives --set liblapack.so.3-x86_64-linux-gnu "$lapack" >/dev/null
+# Debian's LibTorch calls BLAS through the libblas.so.3 alternative (and
+# libopenblas.so.0 directly); point them at OpenBLAS built on OpenMP rather
+# than the slow reference BLAS. The OpenMP flavour runs on LibTorch's own
+# libgomp pool: the pthread flavour keeps a second pool whose idle workers
+# spin on sched_yield beside LibTorch's (README, CPU threads).
+as_root=(); [[ $(id -u) -eq 0 ]] || as_root=(sudo)
+for name in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+  group=$name-x86_64-linux-gnu
+  wanted=$(update-alternatives --list "$group" 2>/dev/null | grep openblas-openmp | head -n1 || true)
+  current=$(readlink -f "/etc/alternatives/$group" 2>/dev/null || true)
+  if [[ -n "$wanted" && "$current" != "$(readlink -f "$wanted")" ]]; then
+    "${as_root[@]}" update-alternatives --set "$group" "$wanted" >/dev/null
   fi
-fi
+done
 echo "setup.sh: dependencies ready"
