@@ -56,6 +56,34 @@ SamplingConfig Config(float temperature, int top_k, float top_p, float penalty, 
   return config;
 }
 
+// One reference sampler and one random stream per row; row r's sequence
+// starts with `prompt` in `sampler`'s slot r.
+struct ReferenceRows {
+  ReferenceRows(const std::vector<SamplingConfig>& row_configs, int vocab,
+                const std::vector<int32_t>& prompt, DeviceSampler& sampler)
+      : configs(row_configs) {
+    for (size_t r = 0; r < configs.size(); ++r) {
+      references.emplace_back(configs[r], vocab, prompt);
+      randoms.emplace_back(configs[r].seed);
+      sampler.StartSequence(static_cast<int64_t>(r), prompt);
+      slots.push_back(static_cast<int64_t>(r));
+    }
+  }
+  // This step's uniform draw of each row (0 for a greedy row).
+  std::vector<double> Draws() {
+    std::vector<double> draws;
+    for (size_t r = 0; r < configs.size(); ++r)
+      draws.push_back(configs[r].temperature > 0 ? randoms[r].Next() : 0.0);
+    return draws;
+  }
+  SamplingInputs NextInputs() { return Inputs(configs, slots, Draws()); }
+
+  const std::vector<SamplingConfig> configs;
+  std::vector<testing::Sampler> references;
+  std::vector<SequenceRandom> randoms;
+  std::vector<int64_t> slots;
+};
+
 // `steps` tokens of every config, all rows in one batch each step, against
 // one reference sampler per row.
 // `ties`: logits from a few whole values, so that many tie.
@@ -63,26 +91,13 @@ void CheckAgainstReference(const std::vector<SamplingConfig>& configs, int vocab
                            int steps, bool ties = false) {
   const int rows = static_cast<int>(configs.size());
   DeviceSampler sampler(rows, vocab, at::Device(at::kCPU));
-  const std::vector<int32_t> prompt{1, 2, 3, 5, 8};
-  std::vector<testing::Sampler> references;
-  std::vector<SequenceRandom> randoms;
-  std::vector<int64_t> slots;
-  for (int r = 0; r < rows; ++r) {
-    references.emplace_back(configs[r], vocab, prompt);
-    randoms.emplace_back(configs[r].seed);
-    sampler.StartSequence(r, prompt);
-    slots.push_back(r);
-  }
+  ReferenceRows reference(configs, vocab, {1, 2, 3, 5, 8}, sampler);
   at::manual_seed(11);
   for (int step = 0; step < steps; ++step) {
     auto logits = ties ? at::randint(0, 4, {rows, vocab}).to(at::kFloat) * scale
                        : at::randn({rows, vocab}) * scale;
     if (step % 7 == 3) logits[0][vocab / 2] = NAN;
-    std::vector<double> draws;
-    for (int r = 0; r < rows; ++r) {
-      draws.push_back(configs[r].temperature > 0 ? randoms[r].Next() : 0.0);
-    }
-    const SamplingInputs inputs = Inputs(configs, slots, draws);
+    const SamplingInputs inputs = reference.NextInputs();
     const SampledTokens sampled = sampler.Sample(logits, inputs);
     sampler.Commit(inputs, sampled.tokens);
     for (int r = 0; r < rows; ++r) {
@@ -91,7 +106,7 @@ void CheckAgainstReference(const std::vector<SamplingConfig>& configs, int vocab
                    << ", penalty " << configs[r].repetition_penalty << ")");
       const auto row = logits[r].contiguous();
       std::vector<float> host(row.data_ptr<float>(), row.data_ptr<float>() + vocab);
-      CHECK(sampled.rows[r].token == references[r].Sample(host));
+      CHECK(sampled.rows[r].token == reference.references[r].Sample(host));
     }
   }
 }
@@ -154,25 +169,12 @@ TEST_CASE("masked rows give the reference's tokens with the disallowed logits at
   const int vocab = 333;  // not a multiple of 64: the last word is partly padding
   const std::vector<int64_t> masked_rows{0, 1, 2, 3};  // row 4 is unconstrained
   DeviceSampler sampler(rows, vocab, at::Device(at::kCPU));
-  const std::vector<int32_t> prompt{1, 2, 3};
-  std::vector<testing::Sampler> references;
-  std::vector<SequenceRandom> randoms;
-  std::vector<int64_t> slots;
-  for (int r = 0; r < rows; ++r) {
-    references.emplace_back(configs[r], vocab, prompt);
-    randoms.emplace_back(configs[r].seed);
-    sampler.StartSequence(r, prompt);
-    slots.push_back(r);
-  }
+  ReferenceRows reference(configs, vocab, {1, 2, 3}, sampler);
   at::manual_seed(5);
   for (int step = 0; step < 40; ++step) {
     const auto masks = RandomMasks(rows, vocab, 100 + step);
     const auto logits = at::randn({rows, vocab}) * 2.0f;
-    std::vector<double> draws;
-    for (int r = 0; r < rows; ++r) {
-      draws.push_back(configs[r].temperature > 0 ? randoms[r].Next() : 0.0);
-    }
-    SamplingInputs inputs = Inputs(configs, slots, draws);
+    SamplingInputs inputs = reference.NextInputs();
     AddMasks(inputs, masks, masked_rows);
     const SampledTokens sampled = sampler.Sample(logits, inputs);
     sampler.Commit(inputs, sampled.tokens);
@@ -187,7 +189,7 @@ TEST_CASE("masked rows give the reference's tokens with the disallowed logits at
         }
         CHECK(masks[r][sampled.rows[r].token]);
       }
-      CHECK(sampled.rows[r].token == references[r].Sample(host));
+      CHECK(sampled.rows[r].token == reference.references[r].Sample(host));
     }
   }
 }

@@ -93,6 +93,28 @@ TEST_CASE("fp32 packed layers match at::linear for every row count, with and wit
   }
 }
 
+TEST_CASE("every row count from 1 to 300 is right, with at most 31 kernels built") {
+  const auto w = Weight(24, 40, 8);
+  const auto linear = PackLinear({w}, {}, LinearWeights::kFloat32);
+  for (int64_t rows = 1; rows <= 300; ++rows) {
+    INFO("rows " << rows);
+    const auto x = Input(rows, 40, int(rows));
+    REQUIRE(at::allclose(Linear(linear, x), at::linear(x, w), 1e-5, 1e-5));
+  }
+  // 1..16 rows exactly, then 32, 48, ... 256: one thread count here.
+  CHECK(linear.kernel_count() == 31);
+}
+
+TEST_CASE("BuildKernels builds every kernel that Run will use, once") {
+  const auto w = Weight(24, 40, 9);
+  const auto linear = PackLinear({w}, {}, LinearWeights::kInt8);
+  CHECK(linear.kernel_count() == 0);
+  linear.BuildKernels();
+  CHECK(linear.kernel_count() == 31);
+  for (int64_t rows = 1; rows <= 300; ++rows) Linear(linear, Input(rows, 40, 1));
+  CHECK(linear.kernel_count() == 31);
+}
+
 TEST_CASE("fused parts come out side by side, each with its own bias or none") {
   const int64_t in = 64;
   const auto q = Weight(64, in, 2), k = Weight(16, in, 3), v = Weight(16, in, 4);

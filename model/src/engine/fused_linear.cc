@@ -57,6 +57,7 @@ FusedLinear::FusedLinear(const std::vector<at::Tensor>& weights,
 #ifndef AURORAEDGE_CUDA
   if (plan.packed) {
     packed_ = std::make_shared<const PackedLinear>(PackLinear(weights, biases, plan.weights));
+    packed_->BuildKernels();
     bytes_ = packed_->packed_bytes() + Bytes(biases, sizeof(float));
     return;
   }

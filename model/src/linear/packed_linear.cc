@@ -18,10 +18,22 @@ using dnnl::memory;
 using DataType = memory::data_type;
 using Tag = memory::format_tag;
 
-// Row counts above this run in blocks of this many rows, so that a long
-// prompt reuses one kernel and at most kRowBlock + 1 kernels exist per
-// layer shape (oneDNN's kernels are built for one row count).
+// oneDNN's kernels are built for one row count, and a kernel kept per row
+// count grew a serving process by megabytes as batches of new sizes came.
+// So a call runs in pieces whose sizes come from a fixed set: 1 to
+// kExactRows rows exactly (decode batches, where a second pass over the
+// weights would cost as much as the first), else a multiple of kExactRows
+// up to kRowBlock, then the remainder. That is at most kExactRows +
+// kRowBlock / kExactRows - 1 kernels per layer and thread count, no row is
+// padded and no input is copied.
+constexpr int64_t kExactRows = 16;
 constexpr int64_t kRowBlock = 256;
+
+int64_t PieceRows(int64_t rows_left) {
+  if (rows_left >= kRowBlock) return kRowBlock;
+  if (rows_left <= kExactRows) return rows_left;
+  return rows_left / kExactRows * kExactRows;
+}
 
 const dnnl::engine& CpuEngine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -130,8 +142,8 @@ struct RowKernel {
   dnnl::reorder to_bf16;  // bf16 only
 };
 
-// The converted input rows of the block being multiplied, one set per
-// calling thread and shared by every layer: memory stays one block's worth
+// The converted input rows of the piece being multiplied, one set per
+// calling thread and shared by every layer: memory stays one piece's worth
 // (kRowBlock x the widest input), where a buffer per layer and row count
 // held 29 MB for each 896-wide int8 layer after all 256 row counts.
 struct SourceScratch {
@@ -197,8 +209,8 @@ struct PackedLinear::Impl {
     return kernels.emplace(key, std::move(kernel)).first->second;
   }
 
-  // Runs one block of at most kRowBlock rows.
-  void RunBlock(const float* x, int64_t rows, float* y) const {
+  // Runs one piece of PieceRows' sizes.
+  void RunPiece(const float* x, int64_t rows, float* y) const {
     RowKernel& kernel = Kernel(rows);
     SourceScratch& scratch = ThreadScratch();
     kernel.destination.set_data_handle(y);
@@ -317,9 +329,10 @@ void PackedLinear::Run(const float* x, int64_t rows, float* y) const {
     throw std::invalid_argument("PackedLinear::Run: rows must be >= 1, found " +
                                 std::to_string(rows));
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  for (int64_t done = 0; done < rows; done += kRowBlock) {
-    const int64_t block = std::min(kRowBlock, rows - done);
-    impl_->RunBlock(x + done * impl_->in_features, block, y + done * impl_->out_features);
+  for (int64_t done = 0; done < rows;) {
+    const int64_t piece = PieceRows(rows - done);
+    impl_->RunPiece(x + done * impl_->in_features, piece, y + done * impl_->out_features);
+    done += piece;
   }
 }
 
@@ -331,5 +344,15 @@ int64_t PackedLinear::packed_bytes() const {
   return static_cast<int64_t>(impl_->packed.get_desc().get_size());
 }
 std::string PackedLinear::implementation() const { return impl_->implementation; }
+void PackedLinear::BuildKernels() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  for (int64_t rows = 1; rows <= kRowBlock; rows = rows < kExactRows ? rows + 1 : rows + kExactRows)
+    impl_->Kernel(rows);
+}
+
+int64_t PackedLinear::kernel_count() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return static_cast<int64_t>(impl_->kernels.size());
+}
 
 }  // namespace auroraedge::model

@@ -1,8 +1,12 @@
-// auroraedge-constraint-bench: what a constrained Generate costs the server
-// on the real Qwen vocabulary (151,643 tokens, logits 151,936 wide):
-//   - preparing the demo record schema on a worker: the grammar and its
-//     completion bounds (every state's mask and successors), cold, and a
-//     cache hit;
+// auroraedge-constraint-bench: what constrained decoding costs on the real
+// Qwen vocabulary (151,643 tokens, logits 151,936 wide):
+//   - building the vocabulary's trie (once per model);
+//   - the grammar alone, and each state's token mask on first use, for the
+//     demo record schema and for a schema with a free string (the worst
+//     case: most of the vocabulary is allowed inside a string);
+//   - preparing the record schema on a worker as the server does: the
+//     grammar and its completion bounds (every state's mask and
+//     successors), cold, and a cache hit;
 //   - the engine thread per token: the next mask (AllowedTokens) and
 //     Advance, along the record as Qwen tokenizes it;
 //   - the device sampler at 16 rows of 151,936 logits, greedy: without
@@ -28,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "auroraedge/model/constrained_grammar.h"
 #include "auroraedge/model/tokenizer.h"
 #include "constrained_sequence.h"
 #include "constraint_compiler.h"
@@ -37,6 +42,10 @@ namespace {
 
 using namespace auroraedge;
 using Clock = std::chrono::steady_clock;
+
+// A bounded string inside an object: most states sit inside the string.
+constexpr char kStringSchema[] =
+    R"({"type":"object","properties":{"note":{"type":"string","maxLength":64}},"required":["note"]})";
 
 struct Options {
   std::string tokenizer = AURORAEDGE_BENCH_DEFAULT_TOKENIZER;
@@ -99,6 +108,45 @@ nlohmann::json Time(int repeats, const std::function<void()>& run) {
 
 double Median(const nlohmann::json& timing) { return timing["wall_ms_median"].get<double>(); }
 
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+model::constrained::ConstraintSpec SchemaSpec(const std::string& text) {
+  model::constrained::ConstraintSpec spec;
+  spec.kind = model::constrained::ConstraintSpec::Kind::kJsonSchema;
+  spec.json_schema = text;
+  return spec;
+}
+
+// Each state's first mask computation on a fresh grammar, in ms; "wide"
+// states allow more than 10,000 tokens (inside a string: most of the
+// vocabulary), where the trie walk visits most of the trie.
+nlohmann::json MaskTimes(const model::constrained::ConstraintSpec& spec,
+                         const std::shared_ptr<const model::constrained::TokenVocabulary>& vocab) {
+  const auto grammar = model::constrained::Grammar::Compile(spec, vocab);
+  std::vector<double> times, wide_times;
+  int64_t allowed = 0;
+  for (int32_t state = 0; state < grammar->num_states(); ++state) {
+    const auto start = Clock::now();
+    const int32_t count = grammar->AllowedTokens(state).Count();
+    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    if (count > 10000) wide_times.push_back(times.back());
+    allowed += count;
+  }
+  double sum = 0;
+  for (double t : times) sum += t;
+  return {{"states", grammar->num_states()},
+          {"all_states_ms", sum},
+          {"per_state_ms_median", Median(times)},
+          {"per_state_ms_max", *std::max_element(times.begin(), times.end())},
+          {"wide_states", wide_times.size()},
+          {"wide_state_ms_median", Median(wide_times)},
+          {"mean_allowed_tokens", static_cast<double>(allowed) / times.size()}};
+}
+
 // What StepInputs sends for 16 greedy rows, masked or not.
 model::SamplingInputs GreedyInputs(int rows, const std::vector<uint64_t>* mask) {
   model::SamplingInputs inputs;
@@ -142,9 +190,13 @@ int main(int argc, char** argv) {
       vocabulary = model::constrained::TokenVocabulary::FromTokenizer(tokenizer, eos, vocab);
     });
 
-    model::constrained::ConstraintSpec spec;
-    spec.kind = model::constrained::ConstraintSpec::Kind::kJsonSchema;
-    spec.json_schema = ReadFile(options.schema);
+    const model::constrained::ConstraintSpec spec = SchemaSpec(ReadFile(options.schema));
+    const nlohmann::json grammar_only = Time(options.repeats, [&] {
+      model::constrained::Grammar::Compile(spec, vocabulary);
+    });
+    const nlohmann::json record_masks = MaskTimes(spec, vocabulary);
+    const nlohmann::json string_masks = MaskTimes(SchemaSpec(kStringSchema), vocabulary);
+
     server::CompiledConstraint compiled;
     const nlohmann::json cold = Time(options.repeats, [&] {
       server::ConstraintCompiler compiler(vocabulary, 4);
@@ -189,14 +241,20 @@ int main(int argc, char** argv) {
         Time(options.repeats, [&] { checksum += sampler.Sample(logits, masked).rows[0].token; });
 
     nlohmann::json report = {
-        {"vocabulary", {{"tokens", tokenizer.vocab_size()}, {"mask_size", vocab}}},
+        {"vocabulary",
+         {{"tokens", tokenizer.vocab_size()},
+          {"mask_size", vocab},
+          {"trie_nodes", vocabulary->num_trie_nodes()}}},
         {"vocabulary_build", vocabulary_build},
         {"record_schema",
          {{"states", compiled.grammar->num_states()},
           {"bounds_exact", compiled.bounds->exact()},
           {"shortest_answer_tokens", compiled.bounds->Bound(compiled.grammar->start_state())},
+          {"grammar_only", grammar_only},
+          {"masks_first_use", record_masks},
           {"prepare_cold", cold},
           {"prepare_cache_hit", hit}}},
+        {"string_schema_masks_first_use", string_masks},
         {"engine_thread_per_token_ns", per_token_ns},
         {"record_tokens", tokens.size()},
         {"device_sampler_16_rows",

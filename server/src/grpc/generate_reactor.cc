@@ -7,23 +7,24 @@
 
 #include "call_setup.h"
 #include "message_codec.h"
-#include "metadata_limit.h"
 #include "request_mapping.h"
 #include "response_mapping.h"
 
 namespace auroraedge::server::grpc_api {
 GenerateReactor::GenerateReactor(grpc::CallbackServerContext* context,
-                                 const grpc::ByteBuffer& request, const GenerateShared& shared)
+                                 const grpc::ByteBuffer& request, const CallShared& shared)
     : shared_(shared),
       context_(context),
       timer_(shared.listener, "Generate"),
       peer_(context->peer()) {
   GenerationRequest mapped;
-  Status status = Admit(context, request, &mapped);
+  Status status =
+      AdmitCall("Generate", *context, request, shared_, peer_, &MapGenerateRequest, &admitted_, &mapped);
   if (!status.ok()) {
     End(ToGrpcStatus(status));
     return;
   }
+  request_id_ = mapped.request_id;
   WatchWrites(context);
   ResponseStream::Call* call = this;
   stream_ =
@@ -35,32 +36,6 @@ GenerateReactor::GenerateReactor(grpc::CallbackServerContext* context,
     model_id_ = 0;  // a Cancel must not reach another request of the same id
     End(ToGrpcStatus(status));
   }
-}
-
-Status GenerateReactor::Admit(grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
-                              GenerationRequest* mapped) {
-  Status status = CheckMetadataSize(context->client_metadata(), shared_.max_metadata_bytes);
-  if (!status.ok()) return status;
-  // Who calls is decided before any other work; the priority check needs
-  // the decoded request.
-  auth::Caller caller;
-  status = shared_.access->Authenticate("Generate", *context, &caller);
-  if (!status.ok()) return status;
-  status = shared_.gate->CallStarted(peer_);
-  if (!status.ok()) return status;
-  admitted_ = true;
-  v1::GenerateRequest decoded;
-  status = DecodeMessage(request, &decoded);
-  if (!status.ok()) return status;
-  status = MapGenerateRequest(decoded, mapped);
-  if (!status.ok()) return status;
-  status = shared_.access->Admit("Generate", *context, caller, mapped->priority);
-  if (!status.ok()) return status;
-  if (mapped->request_id.empty()) mapped->request_id = NewRequestId();
-  request_id_ = mapped->request_id;
-  mapped->client_address = AccessCheck::ClientDescription(*context, caller);
-  mapped->deadline = EngineDeadline(*context);
-  return Status::Ok();
 }
 
 void GenerateReactor::WatchWrites(grpc::CallbackServerContext* context) {

@@ -14,30 +14,17 @@
 #include <memory>
 #include <string>
 
-#include "access_check.h"
 #include "auroraedge/v1/inference.pb.h"
-#include "engine_gate.h"
+#include "call_setup.h"
 #include "response_stream.h"
-#include "rpc_timer.h"
-#include "write_watchdog.h"
 
 namespace auroraedge::server::grpc_api {
-
-// What every Generate (and Inspect) call shares; all of it outlives the
-// calls.
-struct GenerateShared {
-  EngineGate* gate = nullptr;
-  const RpcListener* listener = nullptr;  // may be null
-  WriteWatchdog* watchdog = nullptr;
-  const AccessCheck* access = nullptr;  // who may call, at which priority
-  int max_metadata_bytes = 8192;
-};
 
 class GenerateReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                         private ResponseStream::Call {
  public:
   GenerateReactor(grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
-                  const GenerateShared& shared);
+                  const CallShared& shared);
 
  private:
   void OnWriteDone(bool ok) override;
@@ -47,13 +34,9 @@ class GenerateReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void Write(const v1::GenerateResponse& response) override;
   void End(const grpc::Status& status) override;
 
-  // Everything the constructor checks before the request reaches the
-  // engine; the first failure is the call's status.
-  Status Admit(grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
-               GenerationRequest* mapped);
   void WatchWrites(grpc::CallbackServerContext* context);
 
-  const GenerateShared shared_;
+  const CallShared shared_;
   grpc::CallbackServerContext* const context_;  // valid until OnDone
   RpcTimer timer_;
   const std::string peer_;

@@ -20,7 +20,7 @@ using RawInferenceService =
 class InferenceService final : public RawInferenceService {
  public:
   // Everything `shared` points to must outlive the service.
-  explicit InferenceService(const GenerateShared& shared) : shared_(shared) {}
+  explicit InferenceService(const CallShared& shared) : shared_(shared) {}
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Generate(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request) override;
@@ -34,7 +34,7 @@ class InferenceService final : public RawInferenceService {
                                          grpc::ByteBuffer* response) override;
 
  private:
-  const GenerateShared shared_;
+  const CallShared shared_;
 };
 
 }  // namespace auroraedge::server::grpc_api

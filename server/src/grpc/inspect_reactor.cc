@@ -5,7 +5,6 @@
 
 #include "call_setup.h"
 #include "message_codec.h"
-#include "metadata_limit.h"
 #include "request_mapping.h"
 #include "response_mapping.h"
 
@@ -29,18 +28,20 @@ class InspectReactor::Reply : public InspectionReceiver {
 
 InspectReactor::InspectReactor(grpc::CallbackServerContext* context,
                                const grpc::ByteBuffer& request, grpc::ByteBuffer* response,
-                               const GenerateShared& shared)
+                               const CallShared& shared)
     : shared_(shared),
       context_(context),
       response_(response),
       timer_(shared.listener, "Inspect"),
       peer_(context->peer()) {
   InspectionRequest mapped;
-  Status status = Admit(context, request, &mapped);
+  Status status =
+      AdmitCall("Inspect", *context, request, shared_, peer_, &MapInspectRequest, &admitted_, &mapped);
   if (!status.ok()) {
     End(ToGrpcStatus(status));
     return;
   }
+  request_id_ = mapped.request_id;
   // Once submitted the engine may finish the call (and so delete this) on
   // its own thread at any moment: nothing may touch members after it.
   status =
@@ -49,30 +50,6 @@ InspectReactor::InspectReactor(grpc::CallbackServerContext* context,
     model_id_ = 0;  // a Cancel must not reach another request of the same id
     End(ToGrpcStatus(status));
   }
-}
-
-Status InspectReactor::Admit(grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
-                             InspectionRequest* mapped) {
-  Status status = CheckMetadataSize(context->client_metadata(), shared_.max_metadata_bytes);
-  if (!status.ok()) return status;
-  auth::Caller caller;
-  status = shared_.access->Authenticate("Inspect", *context, &caller);
-  if (!status.ok()) return status;
-  status = shared_.gate->CallStarted(peer_);
-  if (!status.ok()) return status;
-  admitted_ = true;
-  v1::InspectRequest decoded;
-  status = DecodeMessage(request, &decoded);
-  if (!status.ok()) return status;
-  status = MapInspectRequest(decoded, mapped);
-  if (!status.ok()) return status;
-  status = shared_.access->Admit("Inspect", *context, caller, mapped->priority);
-  if (!status.ok()) return status;
-  if (mapped->request_id.empty()) mapped->request_id = NewRequestId();
-  request_id_ = mapped->request_id;
-  mapped->client_address = AccessCheck::ClientDescription(*context, caller);
-  mapped->deadline = EngineDeadline(*context);
-  return Status::Ok();
 }
 
 void InspectReactor::OnCancel() {

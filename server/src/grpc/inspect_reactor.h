@@ -14,8 +14,7 @@
 #include <string>
 
 #include "auroraedge/server/inspection.h"
-#include "generate_reactor.h"
-#include "rpc_timer.h"
+#include "call_setup.h"
 
 namespace auroraedge::server::grpc_api {
 
@@ -23,7 +22,7 @@ class InspectReactor : public grpc::ServerUnaryReactor {
  public:
   // `response` (gRPC's, valid until OnDone) receives the encoded result.
   InspectReactor(grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
-                 grpc::ByteBuffer* response, const GenerateShared& shared);
+                 grpc::ByteBuffer* response, const CallShared& shared);
 
  private:
   class Reply;  // the InspectionReceiver the engine answers
@@ -32,12 +31,7 @@ class InspectReactor : public grpc::ServerUnaryReactor {
   void OnDone() override;
   void End(const grpc::Status& status);
 
-  // Everything the constructor checks before the request reaches the
-  // engine; the first failure is the call's status.
-  Status Admit(grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
-               InspectionRequest* mapped);
-
-  const GenerateShared shared_;
+  const CallShared shared_;
   grpc::CallbackServerContext* const context_;  // valid until OnDone
   grpc::ByteBuffer* const response_;
   RpcTimer timer_;

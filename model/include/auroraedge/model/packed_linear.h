@@ -66,9 +66,9 @@ class PackedLinear {
   PackedLinear& operator=(PackedLinear&&) noexcept;
 
   // y[rows][out_features()] = x[rows][in_features()] W^T + b, both
-  // row-major and dense; y must not overlap x. The first call with a given
-  // row count (and thread count) builds that shape's kernel; later calls
-  // allocate nothing. rows >= 1.
+  // row-major and dense; y must not overlap x. Rows run in pieces of a
+  // fixed set of sizes; the first piece of a size (and thread count) builds
+  // that size's kernel, later ones allocate nothing. rows >= 1.
   void Run(const float* x, int64_t rows, float* y) const;
 
   int64_t in_features() const;
@@ -80,6 +80,13 @@ class PackedLinear {
   // oneDNN's implementation for one row, e.g. "brg:avx512_core"; a name
   // starting with "ref" is oneDNN's slow reference code.
   std::string implementation() const;
+  // Builds the kernel of every piece size for the calling thread's
+  // intra-op thread count now, so that no Run waits for oneDNN to compile
+  // one (a serving step would otherwise stall on each new batch size).
+  void BuildKernels() const;
+  // The kernels built so far: at most 31 per intra-op thread count, however
+  // many different row counts were run.
+  int64_t kernel_count() const;
 
  private:
   struct Impl;
