@@ -64,9 +64,10 @@ class ModelDirCopy {
     Write("manifest.json", manifest.dump());
   }
 
-  std::string LoadError() const {
+  std::string LoadError(const std::string& weights = "float32") const {
     EngineOptions options;
     options.model_dir = path();
+    options.weights = weights;
     try {
       ModelRunner::Load(options);
     } catch (const ModelLoadError& e) {
@@ -174,6 +175,20 @@ TEST_CASE("a fusion weight that disagrees with the config is named with both sha
   CHECK_THAT(copy.LoadError(), Contains("compress_fusion.pt") &&
                                    Contains("'fusion.mlp.gate_proj.weight'") &&
                                    Contains("[256, 64]") && Contains("[128, 64]"));
+}
+
+TEST_CASE("int8 weights without vision_int8.pt are refused, naming the file and its remedy") {
+  ModelDirCopy copy;
+  fs::remove(copy.file("vision_int8.pt"));
+  auto manifest = nlohmann::json::parse(copy.Read("manifest.json"));
+  REQUIRE(manifest["files"].erase("vision_int8.pt") == 1);
+  copy.Write("manifest.json", manifest.dump());
+  EngineOptions float32;
+  float32.model_dir = copy.path();
+  CHECK_NOTHROW(ModelRunner::Load(float32));  // only int8 needs the file
+  const std::string error = copy.LoadError("int8");
+  CHECK_THAT(error, Contains("EngineOptions.weights") && Contains("vision_int8.pt") &&
+                        Contains("quantize_vision.py"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@ the reference outputs, checksums, determinism, bfloat16, --from-state."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 import export_model
+import quantize_vision
 
 from auroraedge.model_dir import ModelDirError, load_model_dir, verify_model_dir
 from auroraedge.reference import build_random
@@ -38,7 +40,7 @@ def test_directory_has_every_file_and_a_valid_manifest(compressed_dir):
     manifest = verify_model_dir(str(compressed_dir))
     assert sorted(manifest["files"]) == sorted([
         "config.json", "generation_config.json", "tokenizer.json", "vision.pt",
-        "compress_fusion.pt", "decoder.safetensors"])
+        "vision_int8.pt", "compress_fusion.pt", "decoder.safetensors"])
     config = json.loads((compressed_dir / "config.json").read_text())
     assert config["format_version"] == 1 and config["version"] == "random-seed5"
     assert config["visual_tokens_per_image"] == 16
@@ -93,8 +95,13 @@ def test_loaded_directory_equals_the_seeded_reference(compressed_dir, small_conf
 
 def test_same_seed_gives_identical_files(compressed_dir, tmp_path, tokenizer_path):
     export(tmp_path / "again", tokenizer_path, "--seed", "5")
-    assert (tmp_path / "again" / "manifest.json").read_text() == \
-        (compressed_dir / "manifest.json").read_text()
+    again = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    first = json.loads((compressed_dir / "manifest.json").read_text())
+    # Scripted again in one process, the quantized modules' TorchScript
+    # classes get mangled names: vision_int8.pt is compared across processes
+    # below.
+    del again["files"]["vision_int8.pt"], first["files"]["vision_int8.pt"]
+    assert again == first
 
 
 def test_corrupted_file_is_named(compressed_dir, tmp_path, tokenizer_path):
@@ -132,6 +139,39 @@ def test_bfloat16_export_rounds_the_float32_weights(compressed_dir, tmp_path, to
     grid_hw = torch.tensor([[8, 8]])
     visual = vision(torch.rand(1, 64, 768), grid_hw)
     assert visual.dtype == torch.bfloat16 and torch.isfinite(visual.float()).all()
+    assert not (out / "vision_int8.pt").exists()  # int8 is made from float32
+    assert quantize_vision.main([str(out)]) == 1
+
+
+def test_vision_int8_is_vision_pt_quantized_and_can_be_added_to_an_older_directory(
+        compressed_dir, tmp_path):
+    vision = torch.jit.load(str(compressed_dir / "vision.pt"))
+    quantized = torch.jit.load(str(compressed_dir / "vision_int8.pt"))
+    fc1 = getattr(quantized.tower.encoder.layers, "0").mlp.fc1
+    assert "quantized.dynamic" in fc1._c._type().qualified_name()
+    torch.manual_seed(0)
+    patches, grid_hw = torch.rand(2, 64, 768), torch.tensor([[8, 8], [4, 6]])
+    with torch.inference_mode():
+        exact, int8 = vision(patches, grid_hw), quantized(patches, grid_hw)
+    assert not torch.allclose(exact, int8, atol=1e-6)
+    assert torch.nn.functional.cosine_similarity(exact.flatten(), int8.flatten(), dim=0) > 0.995
+    assert torch.equal(int8[1, 24:], torch.zeros_like(int8[1, 24:]))  # padded rows stay zero
+
+    # An older directory gets the file from quantize_vision.py; the same
+    # bytes every time (two runs, each its own process as on the command line).
+    manifests = []
+    for name in ("older", "older-again"):
+        older = tmp_path / name / "model"
+        shutil.copytree(compressed_dir, older)
+        os.remove(older / "vision_int8.pt")
+        manifest = json.loads((older / "manifest.json").read_text())
+        del manifest["files"]["vision_int8.pt"]
+        (older / "manifest.json").write_text(json.dumps(manifest))
+        subprocess.run([sys.executable, os.path.join(PYTHON_DIR, "quantize_vision.py"),
+                        str(older)], check=True, capture_output=True)
+        manifests.append(verify_model_dir(str(older)))
+    assert "vision_int8.pt" in manifests[0]["files"]
+    assert manifests[0] == manifests[1]
 
 
 def test_from_state_exports_trained_weights(tmp_path, small_config, tokenizer_path):

@@ -1,5 +1,6 @@
 """Writes and reads the model directory of model/FORMAT.md."""
 
+import copy
 import hashlib
 import json
 import os
@@ -67,7 +68,7 @@ def sha256_file(path: str) -> str:
     return digest.hexdigest()
 
 
-def _write_json(path: str, data) -> None:
+def write_json(path: str, data) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2)
         f.write("\n")
@@ -75,6 +76,21 @@ def _write_json(path: str, data) -> None:
 
 def _save_script(module: torch.nn.Module, dtype: torch.dtype, path: str) -> None:
     torch.jit.script(module.to(dtype).eval()).save(path)
+
+
+def save_vision_int8(vision: VisionModule, path: str) -> None:
+    """vision.pt's twin for the server's `--weights int8`: the encoder's and
+    the projector's linear layers dynamically quantized by LibTorch (int8
+    weights per output channel, activations quantized per call) for its
+    oneDNN quantized engine, which the server selects before it loads the
+    file. The patch embedding stays float32 (its input checks read its
+    weight; it is one small layer)."""
+    torch.backends.quantized.engine = "onednn"
+    quantized = torch.ao.quantization.quantize_dynamic(
+        copy.deepcopy(vision).float().eval(),
+        {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig,
+         "tower.embeddings.patch_embedding": None})
+    torch.jit.script(quantized).save(path)
 
 
 def write_model_dir(out_dir: str, config: ModelConfig, vision: VisionModule,
@@ -93,12 +109,19 @@ def write_model_dir(out_dir: str, config: ModelConfig, vision: VisionModule,
         os.remove(stale)
 
     files = ["config.json", "generation_config.json", "tokenizer.json", "vision.pt"]
-    _write_json(os.path.join(out_dir, "config.json"), config.to_json())
-    _write_json(os.path.join(out_dir, "generation_config.json"), config.generation_json())
+    write_json(os.path.join(out_dir, "config.json"), config.to_json())
+    write_json(os.path.join(out_dir, "generation_config.json"), config.generation_json())
     if os.path.abspath(tokenizer_path) != os.path.abspath(os.path.join(out_dir, "tokenizer.json")):
         shutil.copyfile(tokenizer_path, os.path.join(out_dir, "tokenizer.json"))
     progress.note("vision.pt: scripting and saving")
     _save_script(vision, dtype, os.path.join(out_dir, "vision.pt"))
+    stale = os.path.join(out_dir, "vision_int8.pt")
+    if dtype == torch.float32:
+        progress.note("vision_int8.pt: quantizing, scripting and saving")
+        save_vision_int8(vision, stale)
+        files.append("vision_int8.pt")
+    elif os.path.exists(stale):
+        os.remove(stale)
     if compress_fusion is not None:
         progress.note("compress_fusion.pt: scripting and saving")
         _save_script(compress_fusion, dtype, os.path.join(out_dir, "compress_fusion.pt"))
@@ -118,7 +141,7 @@ def write_model_dir(out_dir: str, config: ModelConfig, vision: VisionModule,
             progress.note(f"manifest.json: sha256 of {name}")
             known[name] = sha256_file(path)
         entries[name] = {"bytes": os.path.getsize(path), "sha256": known[name]}
-    _write_json(manifest_path, {"format_version": FORMAT_VERSION, "files": entries})
+    write_json(manifest_path, {"format_version": FORMAT_VERSION, "files": entries})
 
 
 def verify_model_dir(model_dir: str) -> dict:

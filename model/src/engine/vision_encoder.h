@@ -11,8 +11,12 @@ namespace auroraedge::model {
 
 class VisionEncoder {
  public:
-  VisionEncoder(const std::string& path, const ModelConfig& config, const at::Device& device,
-                at::ScalarType dtype);
+  // Loads `model_dir`'s vision.pt, or with `int8_weights` its
+  // vision_int8.pt (every linear layer dynamically quantized, run by
+  // LibTorch's oneDNN quantized engine, which this selects). Throws
+  // ModelLoadError naming the file when it is missing or unloadable.
+  VisionEncoder(const std::string& model_dir, const ModelConfig& config, const at::Device& device,
+                at::ScalarType dtype, bool int8_weights);
 
   // patches [B, max_num_patches, 3*p*p] float32, grid_hw [B, 2] int64 ->
   // projected tokens [B, max_num_patches, hidden] in the engine dtype,
