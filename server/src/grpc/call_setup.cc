@@ -1,5 +1,6 @@
 #include "call_setup.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <random>
@@ -16,10 +17,18 @@ std::string NewRequestId() {
 }
 
 std::chrono::steady_clock::time_point EngineDeadline(const grpc::CallbackServerContext& context) {
-  const auto remaining = context.deadline() - std::chrono::system_clock::now();
+  return EngineDeadline(context.deadline(), std::chrono::system_clock::now(),
+                        std::chrono::steady_clock::now());
+}
+
+std::chrono::steady_clock::time_point EngineDeadline(
+    std::chrono::system_clock::time_point deadline, std::chrono::system_clock::time_point system_now,
+    std::chrono::steady_clock::time_point steady_now) {
+  const auto remaining = deadline - system_now;
   if (remaining > std::chrono::hours(24 * 365)) return std::chrono::steady_clock::time_point::max();
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining);
+  const auto lead = std::min<std::chrono::system_clock::duration>(
+      std::max<std::chrono::system_clock::duration>(remaining, {}), kEngineDeadlineLead);
+  return steady_now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining - lead);
 }
 
 }  // namespace auroraedge::server::grpc_api

@@ -31,8 +31,21 @@ struct CallShared {
 // Unique within the process and unlikely to repeat across restarts.
 std::string NewRequestId();
 
-// The call's gRPC deadline on the engine's clock; none stays "never".
+// How long before a call's gRPC deadline the engine ends it. At the
+// deadline itself gRPC's own cancel and the engine's DEADLINE_EXCEEDED
+// raced: the call then sent trailers, RST_STREAM and trailers again, which
+// a proxy such as nginx refuses as a frame for a closed stream, answering
+// its client INTERNAL (about one call in five). Ending first, the engine's
+// status (and its request log line) is the only ending.
+inline constexpr std::chrono::milliseconds kEngineDeadlineLead{10};
+
+// The call's gRPC deadline on the engine's clock, kEngineDeadlineLead
+// early (not before now); none stays "never".
 std::chrono::steady_clock::time_point EngineDeadline(const grpc::CallbackServerContext& context);
+// The same from the deadline and both clocks' readings now.
+std::chrono::steady_clock::time_point EngineDeadline(
+    std::chrono::system_clock::time_point deadline, std::chrono::system_clock::time_point system_now,
+    std::chrono::steady_clock::time_point steady_now);
 
 // Everything a call goes through before its request reaches the engine, in
 // this order: the metadata size; who calls (before any other work); the
