@@ -25,7 +25,6 @@ from aurora_client import Client, pb, split_responses  # noqa: E402
 import camera_views  # noqa: E402
 import synthetic_parts  # noqa: E402
 from inspection_task import NO_DEFECT, QUESTION_TYPES, QUESTIONS, answer, parse_record  # noqa: E402
-from server_process import ServerProcess  # noqa: E402
 
 MODEL_DIR = os.environ["AURORAEDGE_TEST_MODEL"]
 CLI_BIN = os.environ["AURORAEDGE_TEST_CLI"]
@@ -37,16 +36,6 @@ MIN_OVERALL = 0.95
 MIN_PER_TYPE = 0.90
 MAX_STATUS_COST = 0.03
 SEED = synthetic_parts.split_seed("test")
-
-
-@pytest.fixture(scope="module")
-def server():
-    process = ServerProcess(model_dir=None)
-    try:
-        process.wait_serving()
-        yield process
-    finally:
-        assert process.terminate() == 0, process.log()
 
 
 def test_the_server_runs_the_weights_asked_for(server):

@@ -22,7 +22,6 @@ sys.path.insert(0, os.path.join(ROOT, "model", "python", "demo"))
 import synthetic_parts  # noqa: E402
 from aurora_client import Client, pb, split_responses  # noqa: E402
 from inspection_task import QUESTIONS  # noqa: E402
-from server_process import ServerProcess  # noqa: E402
 
 NUM_IMAGES = 200
 CONCURRENT_STREAMS = 16
@@ -36,16 +35,6 @@ def png_bytes(image):
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-@pytest.fixture(scope="module")
-def server():
-    process = ServerProcess(model_dir=None)
-    try:
-        process.wait_serving()
-        yield process
-    finally:
-        assert process.terminate() == 0, process.log()
 
 
 @pytest.fixture(scope="module")
