@@ -99,7 +99,7 @@ class RawConnection:
                          self.h2.max_outbound_frame_size, len(data) - sent)
             if window > 0:
                 self.h2.send_data(stream_id, data[sent:sent + window])
-                self.sock.sendall(self.h2.data_to_send())
+                self._send_pending()
                 sent += window
             else:
                 self.pump(0.05)
@@ -145,8 +145,16 @@ class RawConnection:
                     self._handle(event)
             if self.closed:
                 break
-            self.sock.sendall(self.h2.data_to_send())
+            self._send_pending()
         return done()
+
+    def _send_pending(self):
+        """Sends what h2 has queued; a server that has closed the connection
+        (above a limit, or after its GOAWAY) ends it for this client too."""
+        try:
+            self.sock.sendall(self.h2.data_to_send())
+        except (BrokenPipeError, ConnectionResetError):
+            self.closed = True
 
     _pending = b""
 
