@@ -133,8 +133,8 @@ TorchModelRunner::TorchModelRunner(const EngineOptions& options)
       LoadDecoderWeights(*decoder_file_, config_.decoder, dtype_, device_), config_.decoder,
       linears);
   decoder_file_->ReleaseResidentPages();
-  vision_ = std::make_unique<VisionEncoder>(dir, config_, device_, dtype_,
-                                            linears.packed && linears.weights == LinearWeights::kInt8);
+  vision_ = std::make_unique<VisionEncoder>(
+      dir, config_, device_, dtype_, linears.packed && linears.weights == LinearWeights::kInt8);
   if (config_.path == "compressed") {
     compress_fusion_ = std::make_unique<CompressFusion>(PathIn(dir, "compress_fusion.pt"), config_,
                                                         device_, dtype_, linears);

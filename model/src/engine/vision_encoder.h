@@ -12,9 +12,10 @@ namespace auroraedge::model {
 class VisionEncoder {
  public:
   // Loads `model_dir`'s vision.pt, or with `int8_weights` its
-  // vision_int8.pt (every linear layer dynamically quantized, run by
-  // LibTorch's oneDNN quantized engine, which this selects). Throws
-  // ModelLoadError naming the file when it is missing or unloadable.
+  // vision_int8.pt (the encoder's and projector's linear layers
+  // dynamically quantized, run by LibTorch's oneDNN quantized engine,
+  // which this selects). Throws ModelLoadError naming the file when it is
+  // missing or unloadable.
   VisionEncoder(const std::string& model_dir, const ModelConfig& config, const at::Device& device,
                 at::ScalarType dtype, bool int8_weights);
 

@@ -191,9 +191,8 @@ int main(int argc, char** argv) {
     });
 
     const model::constrained::ConstraintSpec spec = SchemaSpec(ReadFile(options.schema));
-    const nlohmann::json grammar_only = Time(options.repeats, [&] {
-      model::constrained::Grammar::Compile(spec, vocabulary);
-    });
+    const nlohmann::json grammar_only =
+        Time(options.repeats, [&] { model::constrained::Grammar::Compile(spec, vocabulary); });
     const nlohmann::json record_masks = MaskTimes(spec, vocabulary);
     const nlohmann::json string_masks = MaskTimes(SchemaSpec(kStringSchema), vocabulary);
 

@@ -22,13 +22,15 @@ std::chrono::steady_clock::time_point EngineDeadline(const grpc::CallbackServerC
 }
 
 std::chrono::steady_clock::time_point EngineDeadline(
-    std::chrono::system_clock::time_point deadline, std::chrono::system_clock::time_point system_now,
+    std::chrono::system_clock::time_point deadline,
+    std::chrono::system_clock::time_point system_now,
     std::chrono::steady_clock::time_point steady_now) {
   const auto remaining = deadline - system_now;
   if (remaining > std::chrono::hours(24 * 365)) return std::chrono::steady_clock::time_point::max();
   const auto lead = std::min<std::chrono::system_clock::duration>(
       std::max<std::chrono::system_clock::duration>(remaining, {}), kEngineDeadlineLead);
-  return steady_now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining - lead);
+  return steady_now +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining - lead);
 }
 
 }  // namespace auroraedge::server::grpc_api

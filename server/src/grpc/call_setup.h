@@ -44,7 +44,8 @@ inline constexpr std::chrono::milliseconds kEngineDeadlineLead{10};
 std::chrono::steady_clock::time_point EngineDeadline(const grpc::CallbackServerContext& context);
 // The same from the deadline and both clocks' readings now.
 std::chrono::steady_clock::time_point EngineDeadline(
-    std::chrono::system_clock::time_point deadline, std::chrono::system_clock::time_point system_now,
+    std::chrono::system_clock::time_point deadline,
+    std::chrono::system_clock::time_point system_now,
     std::chrono::steady_clock::time_point steady_now);
 
 // Everything a call goes through before its request reaches the engine, in
@@ -56,9 +57,8 @@ std::chrono::steady_clock::time_point EngineDeadline(
 // description and the deadline. The first failure is the call's status.
 template <typename Decoded, typename Mapped>
 Status AdmitCall(std::string_view method, const grpc::CallbackServerContext& context,
-                 const grpc::ByteBuffer& request, const CallShared& shared,
-                 const std::string& peer, Status (*map)(const Decoded&, Mapped*), bool* admitted,
-                 Mapped* mapped) {
+                 const grpc::ByteBuffer& request, const CallShared& shared, const std::string& peer,
+                 Status (*map)(const Decoded&, Mapped*), bool* admitted, Mapped* mapped) {
   Status status = CheckMetadataSize(context.client_metadata(), shared.max_metadata_bytes);
   if (!status.ok()) return status;
   auth::Caller caller;

@@ -18,8 +18,8 @@ GenerateReactor::GenerateReactor(grpc::CallbackServerContext* context,
       timer_(shared.listener, "Generate"),
       peer_(context->peer()) {
   GenerationRequest mapped;
-  Status status =
-      AdmitCall("Generate", *context, request, shared_, peer_, &MapGenerateRequest, &admitted_, &mapped);
+  Status status = AdmitCall("Generate", *context, request, shared_, peer_, &MapGenerateRequest,
+                            &admitted_, &mapped);
   if (!status.ok()) {
     End(ToGrpcStatus(status));
     return;

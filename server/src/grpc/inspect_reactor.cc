@@ -35,8 +35,8 @@ InspectReactor::InspectReactor(grpc::CallbackServerContext* context,
       timer_(shared.listener, "Inspect"),
       peer_(context->peer()) {
   InspectionRequest mapped;
-  Status status =
-      AdmitCall("Inspect", *context, request, shared_, peer_, &MapInspectRequest, &admitted_, &mapped);
+  Status status = AdmitCall("Inspect", *context, request, shared_, peer_, &MapInspectRequest,
+                            &admitted_, &mapped);
   if (!status.ok()) {
     End(ToGrpcStatus(status));
     return;
