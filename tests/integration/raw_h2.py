@@ -109,6 +109,14 @@ class RawConnection:
         """Handles what the server sends for `seconds`."""
         self._pump_until(lambda: False, seconds)
 
+    def wait_answering(self, stream_ids, seconds):
+        """Handles frames until every stream in `stream_ids` has its response
+        headers (the server has admitted the call and written to it; HEADERS
+        pass even a closed flow-control window), the connection closed, or
+        `seconds` passed; returns whether all have them."""
+        return self._pump_until(
+            lambda: all(self.streams[s].headers is not None for s in stream_ids), seconds)
+
     def wait_ended(self, stream_ids, seconds):
         """Handles frames until every stream in `stream_ids` has ended, the
         connection closed, or `seconds` passed; returns whether all ended."""
