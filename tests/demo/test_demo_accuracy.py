@@ -3,9 +3,8 @@
 question type on held-out images (the test split, never trained on), greedy,
 exact match; the same parts seen through a loose region of interest, a
 padded frame, a rotated frame and a grey (MONO8) camera cost at most
-MAX_STATUS_COST of OK/NG accuracy; every JSON record is consistent (both
-expected to fail until the retrained demo model ships); and the
-CLI answers the shipped samples."""
+MAX_STATUS_COST of OK/NG accuracy; every JSON record is consistent; and
+the CLI answers the shipped samples."""
 
 import io
 import json
@@ -145,12 +144,6 @@ def test_every_question_type_on_held_out_images(clean):
         assert value >= MIN_PER_TYPE, f"{question_type}: {100 * value:.1f}%"
 
 
-# The shipped model was not trained for consistent records (issue 22, item 3
-# retrains it): 2 of its 200 held-out records disagree with themselves
-# (status OK beside a defect or a location). Remove this mark with the
-# retrained model.
-@pytest.mark.xfail(reason="the shipped demo model's records are not always consistent yet",
-                   strict=False)
 def test_every_record_is_consistent(clean):
     _, records = clean
     bad = inconsistent(records)
@@ -158,13 +151,6 @@ def test_every_record_is_consistent(clean):
     assert not bad, bad[:5]
 
 
-# The shipped model predates training under line conditions (issue 22, item 3
-# retrains it); measured with the Python reference on these 200 images, its
-# OK/NG accuracy is 97.0 % clean and 94.0 / 88.5 / 94.5 / 91.0 / 90.5 % in
-# the loose-roi / padding / rotated / grey / flat views. Remove this mark
-# with the retrained model.
-@pytest.mark.xfail(reason="the shipped demo model was not trained for shifted views yet",
-                   strict=False)
 @pytest.mark.parametrize("view", camera_views.SHIFTS)
 def test_a_shifted_view_costs_little_status_accuracy(server, clean, view):
     images = held_out(view, NUM_SHIFTED)
