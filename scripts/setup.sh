@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libvalijson-dev libpcre2-dev libutf8proc-dev libssl-dev openssl libleptonica-dev
   libopenblas0-openmp libdnnl-dev
   python3-grpcio python3-protobuf python3-numpy python3-pil python3-matplotlib python3-pytest python3-regex python3-yaml
-  python3-h2
+  python3-h2 python3-jsonschema
   prometheus
   clang libclang-rt-14-dev
   # tests/deploy: the gRPC load balancer, bare HTTP/2 calls, the CPU image

@@ -129,6 +129,37 @@ TEST_CASE("objects: schema order, optional properties may be left out, no whites
                 R"({"a b\"":1})"));
 }
 
+TEST_CASE("anyOf: the output of any one alternative, never a mix of them") {
+  const auto grammar = Schema(R"({"anyOf":[
+      {"type":"object","properties":{"status":{"const":"OK"},"defect":{"const":"none"}},
+       "required":["status","defect"]},
+      {"type":"object","properties":{"status":{"const":"NG"},"defect":{"enum":["dent","burr"]}},
+       "required":["status","defect"]},
+      {"type":"integer","minimum":0,"maximum":3}]})");
+  for (const char* accepted :
+       {R"({"status":"OK","defect":"none"})", R"({"status":"NG","defect":"dent"})",
+        R"({"status":"NG","defect":"burr"})", "0", "3"}) {
+    INFO(accepted);
+    CHECK(Accepts(*grammar, accepted));
+  }
+  for (const char* refused :
+       {R"({"status":"OK","defect":"burr"})", R"({"status":"NG","defect":"none"})",
+        R"({"status":"OK"})", "4", "null"}) {
+    INFO(refused);
+    CHECK_FALSE(Accepts(*grammar, refused));
+  }
+  // Alternatives that overlap allow their common outputs once.
+  const auto overlapping = Schema(R"({"anyOf":[{"enum":["a","b"]},{"enum":["b","c"]}]})");
+  for (const char* accepted : {R"("a")", R"("b")", R"("c")"})
+    CHECK(Accepts(*overlapping, accepted));
+  CHECK_FALSE(Accepts(*overlapping, R"("d")"));
+  // Nested: an anyOf inside a property.
+  const auto nested = Schema(R"({"type":"object","properties":{"v":{"anyOf":[{"type":"null"},
+      {"type":"boolean"}]}},"required":["v"]})");
+  for (const char* accepted : {R"({"v":null})", R"({"v":true})"}) CHECK(Accepts(*nested, accepted));
+  CHECK_FALSE(Accepts(*nested, R"({"v":1})"));
+}
+
 TEST_CASE("arrays: items, minItems and maxItems") {
   const auto grammar = Schema(R"({"type":"array","items":{"enum":["x","y"]},
       "minItems":1,"maxItems":3})");

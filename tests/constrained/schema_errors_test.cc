@@ -54,11 +54,11 @@ TEST_CASE("unsupported keywords are refused naming the keyword and its path") {
                  R"($.type: ["string","null"] is not supported (supported: "object", "array", )"
                  R"("string", "integer", "boolean", "null"))");
   RequireRefused(
-      R"({"anyOf":[{"type":"string"}]})",
-      R"($: no "type", "enum" or "const": a schema for any JSON value is not supported)");
+      R"({"oneOf":[{"type":"string"}]})",
+      R"($: no "type", "enum", "const" or "anyOf": a schema for any JSON value is not supported)");
   RequireRefused(R"({"type":"object","properties":{"x":{}}})",
-                 R"($.properties.x: no "type", "enum" or "const": a schema for any JSON value is )"
-                 R"(not supported)");
+                 R"($.properties.x: no "type", "enum", "const" or "anyOf": a schema for any JSON )"
+                 R"(value is not supported)");
   RequireRefused(R"({"type":"object","additionalProperties":{"type":"string"}})",
                  "$.additionalProperties: only true or false is supported (the output never has "
                  "other properties)");
@@ -92,6 +92,16 @@ TEST_CASE("schemas that nothing can satisfy are refused") {
   RequireRefused(R"({"type":"integer","maximum":-1e30})", "$.maximum: -1e+30" + range);
   RequireRefused(R"({"enum":[]})",
                  "$.enum: must be a non-empty array: an empty enum allows nothing");
+  RequireRefused(R"({"anyOf":[]})", "$.anyOf: must be a non-empty array of schemas");
+  RequireRefused(R"({"anyOf":{"type":"null"}})", "$.anyOf: must be a non-empty array of schemas");
+  RequireRefused(R"({"type":"string","anyOf":[{"type":"null"}]})",
+                 R"($.type: keyword "type" is not supported beside anyOf (put it in each )"
+                 R"(alternative))");
+  RequireRefused(R"({"anyOf":[{"type":"null"},{"type":"string","pattern":"x"}]})",
+                 R"($.anyOf[1].pattern: keyword "pattern" is not supported for type "string" )"
+                 R"((supported: maxLength, minLength))");
+  RequireRefused(R"({"anyOf":[{"type":"null"},{"type":"integer","minimum":2,"maximum":1}]})",
+                 "$.anyOf[1]: no integer lies between the lower bound 2 and the upper bound 1");
   RequireRefused(R"({"type":"object","properties":{"s":{"type":"string","enum":[1,true]}}})",
                  R"($.properties.s.enum: no value is of type "string": nothing can satisfy it)");
   RequireRefused(R"({"type":"integer","const":"1"})",

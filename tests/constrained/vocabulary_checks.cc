@@ -28,17 +28,20 @@ const char kRichSchema[] = R"({
   "required": ["status", "score", "part"]
 })";
 
+// Every record of the demo task: an OK part with defect and location
+// "none", an NG part with a defect and a location (record.schema.json).
 std::vector<std::string> AllDemoRecords() {
+  const auto record = [](const char* status, const char* defect, const char* location, int holes) {
+    return std::string(R"({"status":")") + status + R"(","defect":")" + defect +
+           R"(","location":")" + location + R"(","holes":)" + std::to_string(holes) + "}";
+  };
   std::vector<std::string> records;
-  for (const char* status : {"OK", "NG"}) {
-    for (const char* defect : {"none", "scratch", "dent", "crack", "missing hole", "burr"}) {
+  for (int holes = 0; holes <= 5; ++holes) {
+    records.push_back(record("OK", "none", "none", holes));
+    for (const char* defect : {"scratch", "dent", "crack", "missing hole", "burr"}) {
       for (const char* location :
-           {"none", "top-left", "top-right", "bottom-left", "bottom-right", "centre"}) {
-        for (int holes = 0; holes <= 5; ++holes) {
-          records.push_back(std::string(R"({"status":")") + status + R"(","defect":")" + defect +
-                            R"(","location":")" + location + R"(","holes":)" +
-                            std::to_string(holes) + "}");
-        }
+           {"top-left", "top-right", "bottom-left", "bottom-right", "centre"}) {
+        records.push_back(record("NG", defect, location, holes));
       }
     }
   }

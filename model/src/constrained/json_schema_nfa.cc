@@ -69,12 +69,13 @@ class SchemaCompiler {
     if (depth > limits_.max_depth) {
       Refuse(path, "nested more than " + std::to_string(limits_.max_depth) + " schemas deep");
     }
+    if (schema.contains("anyOf")) return AnyOf(schema, path, depth);
     const int type = Type(schema, path);
     if (schema.contains("enum") || schema.contains("const")) return Enum(schema, type, path);
     if (type < 0) {
       Refuse(path,
-             "no \"type\", \"enum\" or \"const\": a schema for any JSON value is not "
-             "supported");
+             "no \"type\", \"enum\", \"const\" or \"anyOf\": a schema for any JSON value "
+             "is not supported");
     }
     CheckKeywords(schema, type, path);
     switch (type) {
@@ -122,6 +123,29 @@ class SchemaCompiler {
       list += (list.empty() ? "" : ", ") + keyword;
     }
     return list.empty() ? " (it takes none)" : " (supported: " + list + ")";
+  }
+
+  // anyOf: the output of any one of the listed schemas (their languages'
+  // union; an output several allow is one output). Alone in its schema, so
+  // that no keyword beside it must be distributed over the alternatives.
+  NfaFragment AnyOf(const Json& schema, const std::string& path, int depth) {
+    for (const auto& [keyword, value] : schema.items()) {
+      if (keyword != "anyOf" && !kAnnotations.count(keyword)) {
+        Refuse(Child(path, keyword), "keyword \"" + keyword +
+                                         "\" is not supported beside anyOf (put it in each "
+                                         "alternative)");
+      }
+    }
+    const Json& alternatives = schema["anyOf"];
+    const std::string where = Child(path, "anyOf");
+    if (!alternatives.is_array() || alternatives.empty()) {
+      Refuse(where, "must be a non-empty array of schemas");
+    }
+    std::vector<NfaFragment> options;
+    for (size_t i = 0; i < alternatives.size(); ++i) {
+      options.push_back(Value(alternatives[i], where + "[" + std::to_string(i) + "]", depth + 1));
+    }
+    return nfa_.Choice(options);
   }
 
   // enum / const: the listed values, written compact, those of the schema's
