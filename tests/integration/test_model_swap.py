@@ -343,6 +343,13 @@ def fat_model(tmp_path_factory):
                       edit_config=widen, replace_files={"decoder.safetensors": decoder})
 
 
+ROUND_TRIPS = 3
+# What a round trip may leave resident, against the small model's first
+# figure: measured 6-11 MiB; without the server's fixed mmap threshold
+# (large_allocations.h) 41-105 MiB, growing with the round trips.
+MAX_KEPT_KIB = 25 * 1024
+
+
 def test_the_memory_of_a_replaced_model_comes_back(fat_model):
     server = ServerProcess()
     server.wait_serving()
@@ -350,7 +357,7 @@ def test_the_memory_of_a_replaced_model_comes_back(fat_model):
     request = greedy_requests()[1]
     figures = []
     try:
-        for round_trip in range(2):
+        for round_trip in range(ROUND_TRIPS):
             tokens_and_final(client, request)
             small = resident_kib(server)
             assert client.load_model(fat_model).version == "fat"
@@ -361,13 +368,10 @@ def test_the_memory_of_a_replaced_model_comes_back(fat_model):
             wait_until(lambda: released_count(server) == 2 * round_trip + 2, "the fat model released")
             back = resident_kib(server)
             figures.append((small, fat, back))
-            # Its weights (75 MB) were in memory, and they went once it was
-            # released: kept, they and the small model loaded again would
-            # hold more than the fat model did. (With the packed linear
-            # layers 10-55 MB of about 115 MB stay after a round trip, the
-            # cause not found yet; before them, 6 of 78 MB.)
+            # The fat model's weights (75 MB) were in memory and went with it,
+            # round trip after round trip.
             assert fat - small > 50 * 1024, figures
-            assert back < fat, figures
+            assert back - figures[0][0] < MAX_KEPT_KIB, figures
     finally:
         client.close()
         assert server.terminate() == 0, server.log()

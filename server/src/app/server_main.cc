@@ -34,6 +34,7 @@
 #include "auroraedge/server/request_log.h"
 #include "auroraedge/server/serving_front_end.h"
 #include "idle_heap_trim.h"
+#include "large_allocations.h"
 #include "logging.h"
 #include "model_loading.h"
 #include "reload_signal.h"
@@ -216,6 +217,9 @@ int Main(int argc, char** argv) {
   } catch (const ConfigError& error) {
     std::cerr << "auroraedge-server: " << error.what() << "\n";
     return kExitBadConfig;
+  }
+  if (!MapLargeAllocationsAlone()) {
+    spdlog::warn("glibc refused a fixed mmap threshold: a replaced model's memory may stay");
   }
   try {
     return Serve(parsed.config, shutdown_signals);
