@@ -140,6 +140,10 @@ TEST_CASE("Constrained: bad constraints are refused with INVALID_ARGUMENT naming
   CheckInvalid(*engine, request, "sampling.json_schema: $.properties.holes");
   request.sampling.json_schema = R"({"enum": []})";
   CheckInvalid(*engine, request, "sampling.json_schema");
+  request.sampling.json_schema = R"({"anyOf":[{"type":"null"},{"type":"string","pattern":"x"}]})";
+  CheckInvalid(*engine, request, "sampling.json_schema: $.anyOf[1].pattern", "\"pattern\"");
+  request.sampling.json_schema = R"({"anyOf":[]})";
+  CheckInvalid(*engine, request, "sampling.json_schema: $.anyOf", "non-empty");
   request.sampling.json_schema = "{not json";
   CheckInvalid(*engine, request, "sampling.json_schema");
   request.sampling.json_schema = R"({"type":"number"})";
