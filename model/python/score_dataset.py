@@ -15,16 +15,24 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Tuple
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PYTHON_DIR = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(PYTHON_DIR))
 
 
 def client_module(proto_dir: str):
     """tests/integration's gRPC client on the build's generated messages.
-    Imported before model/python's own `auroraedge` package can shadow the
-    messages' package of the same name."""
+    model/python (this script's folder, first on the path when it runs as a
+    script) is off the path while it imports: its own `auroraedge` package is
+    a regular package, which Python takes before the generated messages'
+    namespace package of the same name wherever each sits on the path."""
     os.environ["AURORAEDGE_PYTHON_PROTO_DIR"] = proto_dir
-    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-    import aurora_client  # pylint: disable=import-outside-toplevel
+    own = [p for p in sys.path if os.path.abspath(p or os.curdir) == PYTHON_DIR]
+    sys.path[:] = [os.path.join(ROOT, "tests", "integration")] + [
+        p for p in sys.path if p not in own]
+    try:
+        import aurora_client  # pylint: disable=import-outside-toplevel
+    finally:
+        sys.path.extend(own)
     return aurora_client
 
 

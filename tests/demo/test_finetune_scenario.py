@@ -14,6 +14,7 @@ checks the pipeline (the served model is the new one and answers), not
 accuracy.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -73,8 +74,9 @@ def scenario(tmp_path_factory):
     return work
 
 
-def served_answers(model_dir, dataset):
-    """(version the server reports, the rows, its answers) for a dataset."""
+@contextlib.contextmanager
+def serving(model_dir):
+    """(address, the version the server reports) of a server on a model directory."""
     server = ServerProcess(model_dir=str(model_dir))
     try:
         server.wait_serving()
@@ -83,21 +85,35 @@ def served_answers(model_dir, dataset):
             version = client.info().version
         finally:
             client.close()
-        rows = score_dataset.read_rows(str(dataset))
-        replies = score_dataset.ask_all(server.address, rows, PROTO_DIR)
+        yield server.address, version
     finally:
         assert server.terminate() == 0, server.log()
-    return version, rows, replies
+
+
+def served_answers(model_dir, dataset):
+    """(the rows, the server's answers) of a dataset."""
+    with serving(model_dir) as (address, _):
+        rows = score_dataset.read_rows(str(dataset))
+        return rows, score_dataset.ask_all(address, rows, PROTO_DIR)
+
+
+def scored_as_the_readme_does(address, dataset):
+    """score_dataset.py run as a script, as the walk-through runs it: its
+    accuracy per question (and overall)."""
+    printed = run("score_dataset.py", "--address", address, "--data", str(dataset),
+                  "--proto-dir", PROTO_DIR)
+    return {question: float(share.rstrip("%")) / 100
+            for question, share in (line.rsplit(": ", 1) for line in printed.splitlines())}
 
 
 def test_the_new_part_is_judged_through_the_server(scenario):
-    version, rows, replies = served_answers(scenario / "model", scenario / "flange-test")
+    with serving(scenario / "model") as (address, version):
+        accuracy = scored_as_the_readme_does(address, scenario / "flange-test")
     with open(scenario / "model" / "config.json") as f, \
             open(os.path.join(DEMO_MODEL, "config.json")) as g:
         new, base = json.load(f)["version"], json.load(g)["version"]
     assert version == new and new != base
-    assert len(replies) == len(rows) == 2 * SIZES[SIZE]["test"]
-    accuracy = score_dataset.accuracy(rows, replies)
+    assert set(accuracy) == {STATUS, "Which defect does the part have?", "overall"}, accuracy
     print("flanges, through the server: " +
           ", ".join(f"{q} {100 * a:.1f}%" for q, a in accuracy.items()))
     with open(scenario / "model" / "training-report" / "report.json") as f:
@@ -109,8 +125,8 @@ def test_the_new_part_is_judged_through_the_server(scenario):
 
 
 def test_the_demo_parts_are_not_forgotten(scenario):
-    _, rows, before = served_answers(DEMO_MODEL, scenario / "demo-test")
-    _, _, after = served_answers(scenario / "model", scenario / "demo-test")
+    rows, before = served_answers(DEMO_MODEL, scenario / "demo-test")
+    _, after = served_answers(scenario / "model", scenario / "demo-test")
     was, now = score_dataset.accuracy(rows, before), score_dataset.accuracy(rows, after)
     print("demo parts through the server, shipped -> fine-tuned: " + ", ".join(
         f"{q} {100 * was[q]:.1f} -> {100 * now[q]:.1f}%" for q in was))
