@@ -2,8 +2,9 @@
 """A part the demo model has never seen, for the fine-tuning walk-through:
 a hexagonal flange (zinc, brass or black oxide) with a raised hub, a centre
 bore and three bolt holes, turned to any angle. Its defects are its own: a
-chip broken out of a corner, or an oil stain (dark on bright metal, a pale
-residue on black oxide). Drawn by this file alone
+chip broken out of a corner, its fracture face bare and bright (the steel
+under zinc plating or black oxide, fresh brass), or an oil stain (dark on
+bright metal, a pale residue on black oxide). Drawn by this file alone
 (nothing of model/python/demo), so the demo model knows nothing of it.
 
   /usr/bin/python3 model/python/scenario/flange_parts.py --out DIR --count 300 --split train
@@ -76,6 +77,29 @@ def chip_polygon(rng, centre, radius: float, turn: float):
     return [points[0], points[1], ragged, points[2]]
 
 
+def fracture_mask(rng, size, chip) -> np.ndarray:
+    """The broken surface along a chip's break, seen from above: a rough band
+    on the part's side of the break line (the corner breaks off at a slant)."""
+    tip, start, ragged, end = chip
+    mask = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(mask)
+    edge = math.dist(tip, start)
+    for a, b in ((start, ragged), (ragged, end)):
+        width = max(1, int(rng.uniform(0.6, 0.8) * edge))
+        draw.line([a, b], fill=255, width=width)
+    rough = rng.uniform(0.6, 1.0, (size[1] // 8 + 1, size[0] // 8 + 1))
+    rough = np.kron(rough, np.ones((8, 8)))[:size[1], :size[0]]
+    return np.asarray(mask, np.float32) / 255.0 * rough
+
+
+def fracture_colour(finish: np.ndarray) -> np.ndarray:
+    """Bare metal where the corner broke off: steel under zinc or black oxide,
+    brighter, untarnished brass under brass."""
+    if finish[0] > finish[2] + 40:  # brass
+        return np.array([236.0, 206.0, 130.0])
+    return np.array([218.0, 220.0, 224.0])
+
+
 def stain_mask(rng, size, centre, radius: float) -> np.ndarray:
     """A soft, irregular blot on the flange face between the hub and the rim."""
     width, height = size
@@ -116,8 +140,9 @@ def render(rng: np.random.Generator) -> Tuple[Image.Image, str]:
     body = Image.new("L", big, 0)
     draw = ImageDraw.Draw(body)
     draw.polygon(hexagon(centre, radius, turn), fill=255)
-    if defect == "chip":
-        draw.polygon(chip_polygon(rng, centre, radius, turn), fill=0)
+    chip = chip_polygon(rng, centre, radius, turn) if defect == "chip" else None
+    if chip:
+        draw.polygon(chip, fill=0)
     draw.ellipse(disc(centre, 0.22 * radius), fill=0)
     for k in range(3):
         angle = turn + math.pi / 6 + k * 2 * math.pi / 3
@@ -132,6 +157,9 @@ def render(rng: np.random.Generator) -> Tuple[Image.Image, str]:
     shade = 1.0 + 0.18 * ((xx - centre[0]) * math.cos(light) + (yy - centre[1]) * math.sin(light)) / radius
     metal = colour[None, None, :] * shade[..., None]
     metal = metal * (1 + 0.12 * np.asarray(hub, np.float32)[..., None] / 255.0)
+    if chip:
+        face = fracture_mask(rng, big, chip)[..., None]
+        metal = metal * (1 - face) + fracture_colour(colour) * face
     if defect == "stain":
         blot = 0.8 * stain_mask(rng, big, centre, radius)[..., None]
         metal = metal * (1 - blot) + stain_colour(colour) * blot
