@@ -99,18 +99,17 @@ def parse_args(argv):
                         help="share of the images held out for validation")
     parser.add_argument("--min-per-label", type=int, default=5,
                         help="fewest images a label (an answer that repeats) may have")
-    parser.add_argument("--steps", type=int, default=600, help="most training steps")
+    parser.add_argument("--steps", type=int, default=2000, help="most training steps")
     parser.add_argument("--rows-per-step", type=int, default=16,
                         help="(image, question, answer) rows per step")
     parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (AdamW)")
     parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--eval-every", type=int, default=50, help="steps between validations")
-    parser.add_argument("--patience", type=int, default=4,
+    parser.add_argument("--eval-every", type=int, default=100, help="steps between validations")
+    parser.add_argument("--patience", type=int, default=6,
                         help="validations without improvement before stopping early")
-    parser.add_argument("--label-head-weight", type=float, default=1.0,
-                        help="weight of the training-only heads that classify each label "
-                             "question's answer from the visual rows (finetuning/label_heads.py; "
-                             "0: off)")
+    parser.add_argument("--anchor-weight", type=float, default=0.01,
+                        help="weight of the squared distance of the weights from the --from "
+                             "model's, added to the loss (L2-SP; 0: off)")
     parser.add_argument("--no-augment", dest="augment", action="store_false",
                         help="train on the images as they are")
     parser.add_argument("--version", help="version in config.json (default: the base's, "
@@ -124,6 +123,8 @@ def parse_args(argv):
         parser.error(f"--validation-share: {args.validation_share} is outside (0, 1)")
     if not 0.0 <= args.replay_share < 1.0:
         parser.error(f"--replay-share: {args.replay_share} is outside [0, 1)")
+    if args.anchor_weight < 0:
+        parser.error(f"--anchor-weight: {args.anchor_weight} is negative")
     if not 1 <= args.processes <= args.rows_per_step:
         parser.error(f"--processes: {args.processes} is outside 1 to --rows-per-step "
                      f"({args.rows_per_step})")
@@ -168,7 +169,7 @@ def main(argv=None) -> int:
                                f"seed{args.seed}")
     settings = Settings(args.steps, args.rows_per_step, args.replay_share if replay else 0.0,
                         args.lr, args.warmup, args.eval_every, args.patience, args.seed,
-                        args.label_head_weight)
+                        args.anchor_weight)
     vision = config.vision
     prep = Preprocessing(vision.patch_size, vision.max_num_patches, tuple(vision.image_mean),
                          tuple(vision.image_std))
@@ -209,7 +210,7 @@ def train_and_write(args, settings: Settings, splits, checks, conditions: LineCo
                "last_step": history["last_step"], "stopped_early": history["stopped_early"],
                "steps": args.steps, "rows_per_step": args.rows_per_step,
                "replay_share": settings.replay_share, "lr": args.lr, "augment": args.augment,
-               "label_head_weight": args.label_head_weight,
+               "anchor_weight": args.anchor_weight,
                "seed": args.seed, "processes": args.processes,
                "wall_seconds": round(time.time() - started),
                "cpu_seconds": round(setup_cpu + total_cpu),

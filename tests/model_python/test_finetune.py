@@ -174,3 +174,19 @@ def test_a_question_with_many_different_answers_is_free_text(tmp_path):
     write_jsonl(tmp_path, rows)
     with pytest.raises(DatasetError, match=r"answer 'maybe' to 'Status\?' has 1 example"):
         check_label_counts(read_dataset(str(tmp_path)), 2)
+
+
+def test_the_anchor_distance_is_the_squared_drift_and_pulls_back():
+    import torch
+    from finetuning.trainer import anchor_distance, load_model
+    model = load_model(DEMO_MODEL)
+    anchor = [p.detach().clone() for p in model.parameters()]
+    assert float(anchor_distance(model, anchor)) == 0.0
+    moved = next(model.parameters())
+    with torch.no_grad():
+        moved.add_(0.5)
+    distance = anchor_distance(model, anchor)
+    assert float(distance) == pytest.approx(0.25 * moved.numel(), rel=1e-5)
+    distance.backward()
+    assert torch.allclose(moved.grad, torch.full_like(moved, 1.0))
+    assert all(p.grad is None or not p.grad.any() for p in list(model.parameters())[1:])

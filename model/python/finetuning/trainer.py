@@ -27,9 +27,7 @@ for path in (PYTHON_DIR, os.path.join(PYTHON_DIR, "demo"),
 import data_parallel  # noqa: E402
 import naflex_reference  # noqa: E402
 from auroraedge.model_dir import load_model_dir  # noqa: E402
-from auroraedge.vision import valid_rows  # noqa: E402
-from finetuning.dataset import Example, LabelledImages, label_questions  # noqa: E402
-from finetuning.label_heads import LabelHeads  # noqa: E402
+from finetuning.dataset import Example, LabelledImages  # noqa: E402
 from finetuning.line_conditions import LineConditions  # noqa: E402
 from inspection_data import Preprocessing  # noqa: E402
 from prompt_ids import ChatPrompt  # noqa: E402
@@ -58,7 +56,7 @@ class Settings:
     eval_every: int
     patience: int
     seed: int
-    label_head_weight: float
+    anchor_weight: float
 
 
 def prepare(pixels: np.ndarray, prep: Preprocessing) -> Tuple[np.ndarray, Tuple[int, int]]:
@@ -131,23 +129,17 @@ class RowDrawer:
         return taken
 
 
-def label_sets(splits: Sequence[Split]) -> Dict[str, List[str]]:
-    """Every label question of the training splits and its answers."""
-    labels: Dict[str, set] = {}
-    for split in splits:
-        questions = set(label_questions(LabelledImages(split.data.directory,
-                                                       examples=split.examples)))
-        for example in split.examples:
-            if example.question in questions:
-                labels.setdefault(example.question, set()).add(example.answer)
-    return {q: sorted(a) for q, a in labels.items()}
-
-
 def load_model(model_dir: str) -> SharedImageModel:
     reference = load_model_dir(model_dir)
     model = SharedImageModel(reference.config)
     model.load_state_dict(reference.state_dict())
     return model.float().train()
+
+
+def anchor_distance(model: SharedImageModel, anchor: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Squared distance of the weights from where fine-tuning started (L2-SP,
+    Li et al. 2018): what keeps the model answering what it already knew."""
+    return sum(((p - a) ** 2).sum() for p, a in zip(model.parameters(), anchor))
 
 
 def train(model_dir: str, settings: Settings, training: Sequence[Split],
@@ -177,8 +169,8 @@ def train(model_dir: str, settings: Settings, training: Sequence[Split],
     best_score, best_loss, before = validate(0)
     best_state, best_step = copy.deepcopy(model.state_dict()), 0
     history = {"before": before, "train_loss": [], "validation_loss": [(0, best_loss)]}
-    heads = LabelHeads(model.config.decoder.hidden_size, label_sets(training))
-    parameters = list(model.parameters()) + list(heads.parameters())
+    anchor = [p.detach().clone() for p in model.parameters()]
+    parameters = list(model.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=settings.lr, weight_decay=0.01,
                                   betas=(0.9, 0.98))
     shares = [1.0 - settings.replay_share, settings.replay_share] if len(training) > 1 else [1.0]
@@ -199,11 +191,8 @@ def train(model_dir: str, settings: Settings, training: Sequence[Split],
                            [e.question for _, (_, e) in mine])
         answers = answer_loss(forward(model, batch, patches, grid_hw), batch.targets)
         loss = answers
-        if settings.label_head_weight > 0:
-            rows = [e for _, (_, e) in mine]
-            loss = loss + settings.label_head_weight * heads.loss(
-                model.last_visual, valid_rows(grid_hw, model.last_visual.shape[1]),
-                [e.question for e in rows], [e.answer for e in rows])
+        if settings.anchor_weight > 0:
+            loss = loss + settings.anchor_weight * anchor_distance(model, anchor)
         take_step(optimizer, loss, parameters)
         history["train_loss"].append((step, float(data_parallel.total(answers.detach().clone()))
                                       / data_parallel.process_count()))
