@@ -144,6 +144,15 @@ def test_the_command_refuses_a_bad_dataset_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_negative_anchor_weight_is_refused_naming_the_flag(tmp_path):
+    data = folder_dataset(tmp_path / "data", {"OK": 6, "NG": 6})
+    result = run_finetune("--data", str(data), "--from", DEMO_MODEL, "--out",
+                          str(tmp_path / "out"), "--anchor-weight", "-0.5")
+    assert result.returncode == 2, result.stderr
+    assert "--anchor-weight: -0.5 is negative" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_toy_run_writes_a_model_directory_with_a_new_version(tmp_path):
     data = folder_dataset(tmp_path / "data", {"OK": 6, "NG": 6})
     out = tmp_path / "model"
