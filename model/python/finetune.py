@@ -12,8 +12,9 @@ second dataset of what the model must not forget (model/python/demo/
 export_dataset.py writes one of the demo's parts), mixed into every step.
 The images are split into training and validation; training sees them under
 random line conditions (looser or tighter framing, padding, a rotated frame,
-light, blur, noise, JPEG, a grey camera); validation stops it early and
-keeps the best step. NEW_DIR gets a new version in config.json and the
+light, blur, noise, JPEG, a grey camera; with --any-orientation also turned
+and mirrored); a moving average of the weights is validated, validation
+stops it early and the best step's average is kept. NEW_DIR gets a new version in config.json and the
 report in NEW_DIR/training-report (loss curves, accuracy per question
 before and after). See model/python/README.md.
 """
@@ -36,7 +37,8 @@ from auroraedge.config import ConfigError, load_model_dir_config  # noqa: E402
 from auroraedge.model_dir import (ModelDirError, Progress, run_with_fixed_hash_seed,  # noqa: E402
                                   verify_model_dir, write_model_dir)
 from finetuning.dataset import (FOLDER_QUESTION, DatasetError, LabelledImages,  # noqa: E402
-                                check_answers, check_label_counts, read_dataset, split_images)
+                                check_answers, check_label_counts, read_dataset,
+                                repeat_shared_questions, split_images)
 from finetuning.line_conditions import LineConditions  # noqa: E402
 from finetuning.trainer import Settings, Split, train  # noqa: E402
 from inspection_data import Preprocessing  # noqa: E402
@@ -93,6 +95,9 @@ def parse_args(argv):
     parser.add_argument("--replay", help="dataset of what the model already answers, mixed in")
     parser.add_argument("--replay-share", type=float, default=0.5,
                         help="share of every step's rows taken from --replay")
+    parser.add_argument("--shared-question-weight", type=int, default=3,
+                        help="replayed examples of a question --data also asks are drawn this "
+                             "many times as often as the others")
     parser.add_argument("--question", default=FOLDER_QUESTION,
                         help="the question asked of every image in the folder-per-label layout")
     parser.add_argument("--validation-share", type=float, default=0.15,
@@ -107,9 +112,16 @@ def parse_args(argv):
     parser.add_argument("--eval-every", type=int, default=100, help="steps between validations")
     parser.add_argument("--patience", type=int, default=6,
                         help="validations without improvement before stopping early")
+    parser.add_argument("--average-decay", type=float, default=0.998,
+                        help="decay of the moving average of the weights that is validated "
+                             "and kept (0: the weights themselves)")
     parser.add_argument("--anchor-weight", type=float, default=0.01,
                         help="weight of the squared distance of the weights from the --from "
                              "model's, added to the loss (L2-SP; 0: off)")
+    parser.add_argument("--any-orientation", action="store_true",
+                        help="no answer of --data depends on which way the part faces (as a "
+                             "defect's location does): training also sees its images turned "
+                             "by quarter turns and mirrored")
     parser.add_argument("--no-augment", dest="augment", action="store_false",
                         help="train on the images as they are")
     parser.add_argument("--version", help="version in config.json (default: the base's, "
@@ -123,6 +135,10 @@ def parse_args(argv):
         parser.error(f"--validation-share: {args.validation_share} is outside (0, 1)")
     if not 0.0 <= args.replay_share < 1.0:
         parser.error(f"--replay-share: {args.replay_share} is outside [0, 1)")
+    if not 0.0 <= args.average_decay < 1.0:
+        parser.error(f"--average-decay: {args.average_decay} is outside [0, 1)")
+    if args.shared_question_weight < 1:
+        parser.error(f"--shared-question-weight: {args.shared_question_weight} is below 1")
     if args.anchor_weight < 0:
         parser.error(f"--anchor-weight: {args.anchor_weight} is negative")
     if not 1 <= args.processes <= args.rows_per_step:
@@ -150,11 +166,13 @@ def main(argv=None) -> int:
         replay = (read_checked(args.replay, args.question, encoder, max_tokens,
                                args.min_per_label) if args.replay else None)
         training, validation = split_images(data, args.validation_share, args.seed)
-        splits = [Split(data, training)]
+        splits = [Split(data, training, args.any_orientation)]
         checks = {"new data": Split(data, validation)}
         if replay:
             replay_training, replay_validation = split_images(replay, args.validation_share,
                                                               args.seed)
+            replay_training = repeat_shared_questions(
+                replay_training, {e.question for e in data.examples}, args.shared_question_weight)
             splits.append(Split(replay, replay_training))
             checks["replay"] = Split(replay, replay_validation)
     except (DatasetError, ModelDirError, ConfigError, OSError) as error:
@@ -169,7 +187,7 @@ def main(argv=None) -> int:
                                f"seed{args.seed}")
     settings = Settings(args.steps, args.rows_per_step, args.replay_share if replay else 0.0,
                         args.lr, args.warmup, args.eval_every, args.patience, args.seed,
-                        args.anchor_weight)
+                        args.anchor_weight, args.average_decay)
     vision = config.vision
     prep = Preprocessing(vision.patch_size, vision.max_num_patches, tuple(vision.image_mean),
                          tuple(vision.image_std))
@@ -210,7 +228,9 @@ def train_and_write(args, settings: Settings, splits, checks, conditions: LineCo
                "last_step": history["last_step"], "stopped_early": history["stopped_early"],
                "steps": args.steps, "rows_per_step": args.rows_per_step,
                "replay_share": settings.replay_share, "lr": args.lr, "augment": args.augment,
-               "anchor_weight": args.anchor_weight,
+               "any_orientation": args.any_orientation,
+               "anchor_weight": args.anchor_weight, "average_decay": args.average_decay,
+               "shared_question_weight": args.shared_question_weight,
                "seed": args.seed, "processes": args.processes,
                "wall_seconds": round(time.time() - started),
                "cpu_seconds": round(setup_cpu + total_cpu),

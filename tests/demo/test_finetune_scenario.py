@@ -69,7 +69,7 @@ def scenario(tmp_path_factory):
         "--split", "test")
     log = run("finetune.py", "--data", str(work / "flange-train"), "--replay",
               str(work / "replay"), "--from", DEMO_MODEL, "--out", str(work / "model"),
-              *size["finetune"], env={"OMP_WAIT_POLICY": "PASSIVE"})
+              "--any-orientation", *size["finetune"], env={"OMP_WAIT_POLICY": "PASSIVE"})
     print(log[-1500:])
     return work
 

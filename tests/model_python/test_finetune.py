@@ -144,12 +144,17 @@ def test_the_command_refuses_a_bad_dataset_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_a_negative_anchor_weight_is_refused_naming_the_flag(tmp_path):
+@pytest.mark.parametrize("flag, value, message", [
+    ("--anchor-weight", "-0.5", "--anchor-weight: -0.5 is negative"),
+    ("--average-decay", "1.0", "--average-decay: 1.0 is outside [0, 1)"),
+    ("--shared-question-weight", "0", "--shared-question-weight: 0 is below 1"),
+])
+def test_a_bad_training_setting_is_refused_naming_the_flag(tmp_path, flag, value, message):
     data = folder_dataset(tmp_path / "data", {"OK": 6, "NG": 6})
     result = run_finetune("--data", str(data), "--from", DEMO_MODEL, "--out",
-                          str(tmp_path / "out"), "--anchor-weight", "-0.5")
+                          str(tmp_path / "out"), flag, value)
     assert result.returncode == 2, result.stderr
-    assert "--anchor-weight: -0.5 is negative" in result.stderr
+    assert message in result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -199,3 +204,41 @@ def test_the_anchor_distance_is_the_squared_drift_and_pulls_back():
     distance.backward()
     assert torch.allclose(moved.grad, torch.full_like(moved, 1.0))
     assert all(p.grad is None or not p.grad.any() for p in list(model.parameters())[1:])
+
+
+def test_any_orientation_draws_the_eight_turns_and_mirrors_and_nothing_else():
+    from finetuning.line_conditions import turned_or_mirrored
+    pixels = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    symmetries = {view.tobytes() + bytes(view.shape) for view in (
+        np.rot90(pixels, turns) for turns in range(4))}
+    symmetries |= {view.tobytes() + bytes(view.shape) for view in (
+        np.rot90(pixels[:, ::-1], turns) for turns in range(4))}
+    assert len(symmetries) == 8
+    rng = np.random.default_rng(0)
+    drawn = [turned_or_mirrored(rng, pixels) for _ in range(200)]
+    seen = {view.tobytes() + bytes(view.shape) for view in drawn}
+    assert seen == symmetries
+    assert all(view.flags["C_CONTIGUOUS"] for view in drawn)
+
+
+def test_replayed_questions_the_new_data_asks_are_repeated():
+    from finetuning.dataset import Example, repeat_shared_questions
+    examples = [Example(0, "Status?", "OK", "a:1"), Example(0, "Colour?", "red", "a:2"),
+                Example(1, "Status?", "NG", "a:3")]
+    repeated = repeat_shared_questions(examples, ["Status?", "Defect?"], 3)
+    assert [e.where for e in repeated] == ["a:1"] * 3 + ["a:2"] + ["a:3"] * 3
+
+
+def test_the_weight_average_moves_by_one_minus_the_decay_and_zero_turns_it_off():
+    import torch
+    from finetuning.trainer import weight_average
+    assert weight_average(torch.nn.Linear(2, 2), 0.0) is None
+    model = torch.nn.Linear(2, 2)
+    average = weight_average(model, 0.75)
+    average.update_parameters(model)
+    start = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(4.0)
+    average.update_parameters(model)
+    assert torch.allclose(average.module.weight, start + 1.0)
+    assert torch.allclose(model.weight, start + 4.0)

@@ -213,6 +213,16 @@ def split_images(data: LabelledImages, validation_share: float,
     return training, validation
 
 
+def repeat_shared_questions(examples: Sequence[Example], questions: Sequence[str],
+                            times: int) -> List[Example]:
+    """Replayed training examples, each one that asks one of `questions` (the
+    new data's) `times` over, so that it is drawn that much more often: where
+    the new data asks the same question, its new answers would otherwise
+    crowd out the old ones."""
+    shared = set(questions)
+    return [e for e in examples for _ in range(times if e.question in shared else 1)]
+
+
 def describe(data: LabelledImages, examples: Sequence[Example]) -> str:
     counts = defaultdict(int)
     for example in examples:

@@ -113,6 +113,20 @@ def jpeg(pixels: Pixels, quality: int) -> Pixels:
         return np.asarray(image.convert("RGB"))
 
 
+def turned_or_mirrored(rng: np.random.Generator, pixels: Pixels) -> Pixels:
+    """The image under one of the eight symmetries of a rectangle, drawn at
+    random: as it is, turned by quarter turns, mirrored. A part that may lie
+    on the line any way round looks like this; its answers must not depend
+    on which way it faces (a defect's location does)."""
+    if rng.random() < 0.5:
+        pixels = pixels.transpose(1, 0, 2)
+    if rng.random() < 0.5:
+        pixels = pixels[::-1]
+    if rng.random() < 0.5:
+        pixels = pixels[:, ::-1]
+    return np.ascontiguousarray(pixels)
+
+
 @dataclass(frozen=True)
 class LineConditions:
     """How often and how strongly each condition is drawn. A share is the

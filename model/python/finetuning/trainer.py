@@ -13,10 +13,11 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel
 
 FINETUNING_DIR = os.path.dirname(os.path.abspath(__file__))
 PYTHON_DIR = os.path.dirname(FINETUNING_DIR)
@@ -28,7 +29,7 @@ import data_parallel  # noqa: E402
 import naflex_reference  # noqa: E402
 from auroraedge.model_dir import load_model_dir  # noqa: E402
 from finetuning.dataset import Example, LabelledImages  # noqa: E402
-from finetuning.line_conditions import LineConditions  # noqa: E402
+from finetuning.line_conditions import LineConditions, turned_or_mirrored  # noqa: E402
 from inspection_data import Preprocessing  # noqa: E402
 from prompt_ids import ChatPrompt  # noqa: E402
 from question_batch import (SharedImageModel, answer_loss, exact_matches, forward,  # noqa: E402
@@ -44,6 +45,7 @@ class Split:
 
     data: LabelledImages
     examples: List[Example]
+    any_orientation: bool = False  # trained turned and mirrored too (turned_or_mirrored)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Settings:
     patience: int
     seed: int
     anchor_weight: float
+    average_decay: float
 
 
 def prepare(pixels: np.ndarray, prep: Preprocessing) -> Tuple[np.ndarray, Tuple[int, int]]:
@@ -142,6 +145,15 @@ def anchor_distance(model: SharedImageModel, anchor: Sequence[torch.Tensor]) -> 
     return sum(((p - a) ** 2).sum() for p, a in zip(model.parameters(), anchor))
 
 
+def weight_average(model: SharedImageModel, decay: float) -> Optional[AveragedModel]:
+    """An exponential moving average of the weights (decay per step), or None
+    for decay 0. The weights swing from step to step on a few hundred
+    images; their average is steadier than any one step."""
+    if decay == 0:
+        return None
+    return AveragedModel(model, avg_fn=lambda average, now, _: decay * average + (1 - decay) * now)
+
+
 def train(model_dir: str, settings: Settings, training: Sequence[Split],
           validation: Dict[str, Split], conditions: LineConditions, chat: ChatPrompt,
           pad_id: int, prep: Preprocessing, report_every: int = 10):
@@ -150,12 +162,14 @@ def train(model_dir: str, settings: Settings, training: Sequence[Split],
     step and whether validation stopped it early."""
     torch.manual_seed(settings.seed)
     model = load_model(model_dir)
+    averaged = weight_average(model, settings.average_decay)
+    kept = averaged.module if averaged else model  # what is validated and written
     checks = {name: Validation(split, prep) for name, split in validation.items()}
     main = data_parallel.is_main()
 
     def validate(step: int) -> Tuple[float, float, Dict[str, Accuracy]]:
         """(score, loss, accuracies): the score is the mean of the sets' overall accuracies."""
-        results = {name: check.evaluate(model, chat, pad_id) for name, check in checks.items()}
+        results = {name: check.evaluate(kept, chat, pad_id) for name, check in checks.items()}
         accuracies = {name: accuracy for name, (accuracy, _) in results.items()}
         loss = sum(loss for _, loss in results.values()) / len(results)
         score = sum(a["overall"] for a in accuracies.values()) / len(accuracies)
@@ -167,7 +181,7 @@ def train(model_dir: str, settings: Settings, training: Sequence[Split],
         return score, loss, accuracies
 
     best_score, best_loss, before = validate(0)
-    best_state, best_step = copy.deepcopy(model.state_dict()), 0
+    best_state, best_step = copy.deepcopy(kept.state_dict()), 0
     history = {"before": before, "train_loss": [], "validation_loss": [(0, best_loss)]}
     anchor = [p.detach().clone() for p in model.parameters()]
     parameters = list(model.parameters())
@@ -184,7 +198,10 @@ def train(model_dir: str, settings: Settings, training: Sequence[Split],
         prepared = []
         for i, (split, example) in mine:
             rng = np.random.default_rng([settings.seed, step, i])
-            pixels, _ = conditions.apply(rng, split.data.pixels[example.image])
+            pixels = split.data.pixels[example.image]
+            if split.any_orientation:
+                pixels = turned_or_mirrored(rng, pixels)
+            pixels, _ = conditions.apply(rng, pixels)
             prepared.append(prepare(pixels, prep))
         patches, grid_hw = batch_tensors(prepared)
         batch = pair_batch(chat, [(e.question, e.answer) for _, (_, e) in mine], pad_id,
@@ -194,6 +211,8 @@ def train(model_dir: str, settings: Settings, training: Sequence[Split],
         if settings.anchor_weight > 0:
             loss = loss + settings.anchor_weight * anchor_distance(model, anchor)
         take_step(optimizer, loss, parameters)
+        if averaged:
+            averaged.update_parameters(model)
         history["train_loss"].append((step, float(data_parallel.total(answers.detach().clone()))
                                       / data_parallel.process_count()))
         if main and step % report_every == 0:
@@ -207,7 +226,7 @@ def train(model_dir: str, settings: Settings, training: Sequence[Split],
             history["validation_loss"].append((step, val_loss))
             if (score, -val_loss) > (best_score, -best_loss):
                 best_score, best_loss, best_step, stale = score, val_loss, step, 0
-                best_state = copy.deepcopy(model.state_dict())
+                best_state = copy.deepcopy(kept.state_dict())
             else:
                 stale += 1
                 if stale >= settings.patience:
@@ -216,7 +235,7 @@ def train(model_dir: str, settings: Settings, training: Sequence[Split],
                         print(f"stopping early: no better validation in {stale} checks; "
                               f"keeping step {best_step}", flush=True)
                     break
-    model.load_state_dict(best_state)
+    kept.load_state_dict(best_state)
     _, _, after = validate(best_step)
     history.update(after=after, best_step=best_step, last_step=step, stopped_early=stopped_early)
-    return model, history
+    return kept, history
