@@ -115,9 +115,9 @@ def parse_args(argv):
     parser.add_argument("--average-decay", type=float, default=0.998,
                         help="decay of the moving average of the weights that is validated "
                              "and kept (0: the weights themselves)")
-    parser.add_argument("--anchor-weight", type=float, default=0.01,
+    parser.add_argument("--anchor-weight", type=float, default=0.0,
                         help="weight of the squared distance of the weights from the --from "
-                             "model's, added to the loss (L2-SP; 0: off)")
+                             "model's, added to the loss (L2-SP; default 0: off)")
     parser.add_argument("--any-orientation", action="store_true",
                         help="no answer of --data depends on which way the part faces (as a "
                              "defect's location does): training also sees its images turned "
