@@ -14,9 +14,9 @@ The images are split into training and validation; training sees them under
 random line conditions (looser or tighter framing, padding, a rotated frame,
 light, blur, noise, JPEG, a grey camera; with --any-orientation also turned
 and mirrored); a moving average of the weights is validated, validation
-stops it early and the best step's average is kept. NEW_DIR gets a new version in config.json and the
-report in NEW_DIR/training-report (loss curves, accuracy per question
-before and after). See model/python/README.md.
+stops it early and the best step's average is kept. NEW_DIR gets a new
+version in config.json and the report in NEW_DIR/training-report (loss
+curves, accuracy per question before and after). See model/python/README.md.
 """
 
 import argparse

@@ -163,7 +163,8 @@ def test_a_toy_run_writes_a_model_directory_with_a_new_version(tmp_path):
     out = tmp_path / "model"
     result = run_finetune("--data", str(data), "--from", DEMO_MODEL, "--out", str(out),
                           "--steps", "4", "--eval-every", "2", "--rows-per-step", "4",
-                          "--validation-share", "0.34", "--processes", "1")
+                          "--validation-share", "0.34", "--processes", "1",
+                          "--anchor-weight", "0.01", "--any-orientation")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "validation at step 4" in result.stdout
     verify_model_dir(str(out))
@@ -173,6 +174,7 @@ def test_a_toy_run_writes_a_model_directory_with_a_new_version(tmp_path):
     with open(out / "training-report" / "report.json") as f:
         report = json.load(f)
     assert len(report["loss"]["training"]) == report["last_step"] <= 4
+    assert report["anchor_weight"] == 0.01 and report["any_orientation"] is True
     assert set(report["accuracy"]["new data, after"]) == {"Is the part OK or NG?", "overall"}
     assert (out / "training-report" / "loss_curve.png").stat().st_size > 0
     assert not (out / "training-report" / "process-group").exists()

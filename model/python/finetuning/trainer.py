@@ -183,7 +183,8 @@ def train(model_dir: str, settings: Settings, training: Sequence[Split],
     best_score, best_loss, before = validate(0)
     best_state, best_step = copy.deepcopy(kept.state_dict()), 0
     history = {"before": before, "train_loss": [], "validation_loss": [(0, best_loss)]}
-    anchor = [p.detach().clone() for p in model.parameters()]
+    anchor = ([p.detach().clone() for p in model.parameters()]
+              if settings.anchor_weight > 0 else None)  # a second copy of the weights
     parameters = list(model.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=settings.lr, weight_decay=0.01,
                                   betas=(0.9, 0.98))
